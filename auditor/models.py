@@ -1,0 +1,350 @@
+"""The records that cross module boundaries: what was read, what was found, what went wrong.
+
+Data flows one way::
+
+    crawler -> ModelVersion -> policy engine -> VersionVerdict -> Report -> writers
+
+Everything here is a small frozen dataclass. The only raw AWS data is
+``ModelVersion.document`` (read-only by convention: nothing downstream mutates it).
+
+Memory note: a scan of 100,000 versions against a pack of ~20 policies yields ~2,000,000
+results, most of them passes. Allocating a ``Result`` for each would dominate memory, so a
+``VersionVerdict`` stores one status byte per policy plus full ``Result`` objects only for
+failures; ``Report.results()`` materialises the rest on demand.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+
+class Severity(StrEnum):
+    """How much a failing policy matters; ordered from most to least severe."""
+
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """4 for critical down to 0 for info; a gate compares ranks."""
+        return _SEVERITY_RANK[self]
+
+    def at_least(self, threshold: Severity) -> bool:
+        return self.rank >= threshold.rank
+
+
+_SEVERITY_RANK = {
+    Severity.CRITICAL: 4,
+    Severity.HIGH: 3,
+    Severity.MEDIUM: 2,
+    Severity.LOW: 1,
+    Severity.INFO: 0,
+}
+
+
+class Status(StrEnum):
+    """A policy's verdict on one trained model version."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    SKIP = "skip"
+
+
+class ErrorScope(StrEnum):
+    """What an error kept the scan from reading."""
+
+    REGION = "region"
+    ACCOUNT = "account"
+    MEMBERSHIP = "membership"
+    TRAINED_MODEL = "trained-model"
+    VERSION = "version"
+    INPUT = "input"
+
+
+class BaselineState(StrEnum):
+    """A failure compared with a baseline report."""
+
+    NEW = "new"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """Identity of one trained model version, as every report names it."""
+
+    arn: str
+    version_identifier: str | None
+    name: str | None = None
+    membership_id: str | None = None
+    collaboration_id: str | None = None
+    account: str | None = None
+    region: str | None = None
+    status: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str | None]:
+        return (self.arn, self.version_identifier)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelVersion:
+    """One GetTrainedModel response, with where it came from."""
+
+    resource: Resource
+    document: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyInfo:
+    """What a report needs to know about a policy (the compiled form lives in ``auditor.policy``)."""
+
+    id: str
+    title: str
+    severity: Severity
+    pack_id: str
+    description: str | None = None
+    remediation: str | None = None
+    references: tuple[str, ...] = ()
+    frameworks: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Why one leaf condition failed, in a sentence a reviewer understands."""
+
+    path: str
+    actual: Any
+    expected: Any
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Waiver:
+    """An accepted exception, from a waivers file."""
+
+    policy: str
+    resource: str
+    version: str
+    reason: str
+    expires: date
+    approved_by: str
+    index: int = 0
+
+
+def fingerprint(policy_id: str, arn: str, version_identifier: str | None) -> str:
+    """Stable result id: the same policy, model and version give the same id in every run."""
+    material = f"{policy_id}\x1f{arn}\x1f{version_identifier or ''}".encode()
+    return hashlib.sha256(material).hexdigest()[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """One policy's verdict on one trained model version."""
+
+    policy: PolicyInfo
+    resource: Resource
+    status: Status
+    evidence: tuple[Evidence, ...] = ()
+    waiver: Waiver | None = None
+    baseline: BaselineState | None = None
+
+    @property
+    def id(self) -> str:
+        return fingerprint(self.policy.id, self.resource.arn, self.resource.version_identifier)
+
+    @property
+    def policy_id(self) -> str:
+        return self.policy.id
+
+    @property
+    def title(self) -> str:
+        return self.policy.title
+
+    @property
+    def severity(self) -> Severity:
+        return self.policy.severity
+
+    @property
+    def gating(self) -> bool:
+        """A failure that counts against the gate (not waived)."""
+        return self.status is Status.FAIL and self.waiver is None
+
+
+_STATUS_CODE = {Status.PASS: 0, Status.FAIL: 1, Status.SKIP: 2}
+_CODE_STATUS = {code: status for status, code in _STATUS_CODE.items()}
+
+
+def encode_statuses(statuses: Sequence[Status]) -> bytes:
+    return bytes(_STATUS_CODE[s] for s in statuses)
+
+
+@dataclass(frozen=True, slots=True)
+class VersionVerdict:
+    """Every policy's verdict on one version.
+
+    ``statuses[i]`` is the status code of ``policies[i]`` of the report it belongs to;
+    ``failures`` holds the full ``Result`` of each failing policy, in policy order.
+    """
+
+    resource: Resource
+    statuses: bytes
+    failures: tuple[Result, ...] = ()
+
+    def status_of(self, index: int) -> Status:
+        return _CODE_STATUS[self.statuses[index]]
+
+    def results(self, policies: Sequence[PolicyInfo]) -> Iterator[Result]:
+        failures = iter(self.failures)
+        for index, policy in enumerate(policies):
+            status = _CODE_STATUS[self.statuses[index]]
+            if status is Status.FAIL:
+                yield next(failures)
+            else:
+                yield Result(policy=policy, resource=self.resource, status=status)
+
+
+@dataclass(frozen=True, slots=True)
+class ScanError:
+    """Something the scan could not read; the scan goes on without it."""
+
+    scope: ErrorScope
+    operation: str
+    code: str
+    message: str
+    attempts: int = 1
+    account: str | None = None
+    region: str | None = None
+    membership_id: str | None = None
+    resource_arn: str | None = None
+    version_identifier: str | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PackRef:
+    """A loaded policy pack, as the report records it."""
+
+    id: str
+    path: str
+    sha256: str
+    title: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ScanInfo:
+    """The scope of a run: when, where, with which packs and params, and whether it finished."""
+
+    started_at: str
+    finished_at: str
+    complete: bool
+    mode: str = "scan"
+    regions: tuple[str, ...] = ()
+    accounts: tuple[str, ...] = ()
+    packs: tuple[PackRef, ...] = ()
+    params: Mapping[str, Any] = field(default_factory=dict)
+    interrupted: bool = False
+    unreached: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    fail_on: Severity = Severity.HIGH
+    new_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class WaiverUse:
+    """How a waiver fared in this run: how many failures it covered, whether it had expired."""
+
+    waiver: Waiver
+    matched: int
+    expired: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedFailure:
+    """A failure in the baseline report that this run no longer has."""
+
+    id: str
+    policy_id: str
+    severity: Severity
+    resource: Resource
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    versions: int
+    passed: int
+    failed: int
+    skipped: int
+    errors: int
+    waived: int
+    fail_by_severity: Mapping[Severity, int]
+    gate_passed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """Everything a run found. Writers render it; only the CLI writes files."""
+
+    tool_version: str
+    scan: ScanInfo
+    policies: tuple[PolicyInfo, ...]
+    verdicts: tuple[VersionVerdict, ...]
+    errors: tuple[ScanError, ...] = ()
+    gate: Gate = field(default_factory=Gate)
+    waivers: tuple[WaiverUse, ...] = ()
+    baseline_path: str | None = None
+    resolved: tuple[ResolvedFailure, ...] = ()
+
+    def results(self) -> Iterator[Result]:
+        """Every result, version by version, in policy order."""
+        for verdict in self.verdicts:
+            yield from verdict.results(self.policies)
+
+    def failures(self) -> Iterator[Result]:
+        """Every failing result (waived ones included; check ``Result.gating``)."""
+        for verdict in self.verdicts:
+            yield from verdict.failures
+
+    def gating_failures(self) -> Iterator[Result]:
+        """Failures that count against the gate: unwaived, at or above ``fail_on``, and new
+        when the gate is on new failures only."""
+        for result in self.failures():
+            if not result.gating or not result.severity.at_least(self.gate.fail_on):
+                continue
+            if self.gate.new_only and result.baseline is BaselineState.UNCHANGED:
+                continue
+            yield result
+
+    def summary(self) -> Summary:
+        counts = [0, 0, 0]
+        for verdict in self.verdicts:
+            for code in verdict.statuses:
+                counts[code] += 1
+        fail_by_severity = dict.fromkeys(Severity, 0)
+        waived = 0
+        for result in self.failures():
+            if result.waiver is None:
+                fail_by_severity[result.severity] += 1
+            else:
+                waived += 1
+        gate_passed = next(self.gating_failures(), None) is None
+        return Summary(
+            versions=len(self.verdicts),
+            passed=counts[0],
+            failed=counts[1],
+            skipped=counts[2],
+            errors=len(self.errors),
+            waived=waived,
+            fail_by_severity=fail_by_severity,
+            gate_passed=gate_passed,
+        )
