@@ -316,7 +316,9 @@ def _refusal(operation: str, caller: Caller, method: str, path: str) -> web.Resp
 
 
 def _wrong_types(value: Any, key: str = "") -> Any:
-    """Every scalar swapped for another type; timestamps left alone so botocore still parses."""
+    """Strings become numbers and booleans strings, which botocore's rest-json parser passes
+    through; timestamps and numbers are left alone because botocore would fail converting them
+    (raising a bare ``ValueError`` out of the client call)."""
     if isinstance(value, dict):
         return {k: _wrong_types(v, k) for k, v in value.items()}
     if isinstance(value, list):
@@ -327,8 +329,6 @@ def _wrong_types(value: Any, key: str = "") -> Any:
         return "yes" if value else "no"
     if isinstance(value, str):
         return len(value)
-    if isinstance(value, int | float):
-        return str(value)
     return value
 
 
