@@ -157,6 +157,11 @@ class Emulator:
                 operation, failure.status, resource=failure.resource, caller=caller.key
             )
             return error_response(failure.status, failure.code, failure.message)
+        except Exception:
+            # An emulator bug must still look like AWS to the client under test.
+            log.exception("emulator failed serving %s %s", request.method, path)
+            self.counters.record(operation, 500, caller=caller.key)
+            return error_response(500, "InternalServerException", "Emulator failure")
         fault = self._fault_for(served.fault_keys, operation)
         self.counters.record(
             operation, 200, resource=served.resource, caller=caller.key, faulted=fault is not None
