@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from auditor.emulator.app import Emulator
-from auditor.emulator.config import EmulatorConfig, RateLimit
+from auditor.emulator.config import EmulatorConfig, Fault, FaultKind, RateLimit
 from auditor.emulator.server import serve_until
 from auditor.fleet import Fleet, generate_fleet, load_fleet
 
@@ -26,6 +26,21 @@ def _versions_range(text: str) -> tuple[int, int]:
     if not 1 <= low <= high:
         raise argparse.ArgumentTypeError(f"expected 1 <= LO <= HI, got {text!r}")
     return low, high
+
+
+def _fault(text: str) -> tuple[str, Fault]:
+    key, _, spec = text.rpartition("=")
+    kind_text, _, times_text = spec.partition(":")
+    try:
+        fault = Fault(FaultKind(kind_text), times=int(times_text) if times_text else None)
+    except ValueError as exc:
+        kinds = ", ".join(k.value for k in FaultKind)
+        raise argparse.ArgumentTypeError(
+            f"expected KEY=KIND[:TIMES] with KIND one of {kinds}, got {text!r}"
+        ) from exc
+    if not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=KIND[:TIMES], got {text!r}")
+    return key, fault
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,6 +71,14 @@ def build_parser() -> argparse.ArgumentParser:
     knobs.add_argument("--deny-membership", action="append", default=[], metavar="ID")
     knobs.add_argument("--vanish-model", action="append", default=[], metavar="ARN")
     knobs.add_argument(
+        "--fault",
+        type=_fault,
+        action="append",
+        default=[],
+        metavar="KEY=KIND[:TIMES]",
+        help="inject a fault; KEY is an operation, model ARN, ARN#version or membership id",
+    )
+    knobs.add_argument(
         "--any-region",
         action="store_true",
         help="serve every membership whatever region the caller signs for",
@@ -78,6 +101,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         page_cap=args.page_cap,
         deny_memberships=frozenset(args.deny_membership),
         vanish_models=frozenset(args.vanish_model),
+        faults=dict(args.fault),
         region_scoped=not args.any_region,
     )
 

@@ -15,7 +15,8 @@ class Counters:
     model knows the route, else ``Unknown``. Resource keys: ``ListTrainedModels`` ->
     membership id, ``ListTrainedModelVersions``/``ListTagsForResource`` -> ARN,
     ``GetTrainedModel`` -> ``"<model ARN>#<version id>"`` (the version actually served,
-    so reading "latest" counts against that version).
+    so reading "latest" counts against that version). Resource keys are recorded only for
+    requests that got past the throttle and the injected-5xx knob.
     """
 
     def __init__(self) -> None:

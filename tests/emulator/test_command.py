@@ -11,7 +11,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from auditor.emulator import RateLimit, build_parser
+from auditor.emulator import Fault, FaultKind, RateLimit, build_parser
 from auditor.emulator.command import config_from_args, fleet_from_args
 
 
@@ -21,6 +21,7 @@ def test_parser_builds_the_config_the_flags_describe() -> None:
             "--rate", "20", "--burst", "5", "--latency-ms", "3", "--jitter-ms", "1",
             "--error-rate", "0.1", "--page-cap", "3",
             "--deny-membership", "m-1", "--deny-membership", "m-2", "--vanish-model", "arn:x",
+            "--fault", "GetTrainedModel=reset:2", "--fault", "arn:aws:x#v=slow",
         ]
     )  # fmt: skip
 
@@ -31,6 +32,10 @@ def test_parser_builds_the_config_the_flags_describe() -> None:
     assert config.page_cap == 3
     assert config.deny_memberships == {"m-1", "m-2"}
     assert config.vanish_models == {"arn:x"}
+    assert config.faults == {
+        "GetTrainedModel": Fault(FaultKind.RESET, times=2),
+        "arn:aws:x#v": Fault(FaultKind.SLOW),
+    }
 
 
 def test_parser_generates_or_loads_a_fleet(tmp_path: Path) -> None:
@@ -44,6 +49,12 @@ def test_parser_generates_or_loads_a_fleet(tmp_path: Path) -> None:
 
     assert generated.version_count == 8
     assert loaded == generated
+
+
+@pytest.mark.parametrize("bad", ["GetTrainedModel=explode", "=reset", "GetTrainedModel=reset:x"])
+def test_parser_rejects_bad_faults(bad: str) -> None:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--fault", bad])
 
 
 @pytest.mark.parametrize("bad", ["0,1", "3,2", "x"])
