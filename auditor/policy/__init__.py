@@ -3,6 +3,7 @@
 Public API::
 
     load_packs(paths, overrides) -> PolicySet        # raises PackError for any bad pack
+    load_pack_document(dict, source=, overrides=) -> PolicySet
     parse_param_override("NAME=VALUE") -> (name, value)
     default_pack_path() -> Path                      # the shipped baseline pack
     PolicySet.evaluate(ModelVersion) -> VersionVerdict
@@ -15,7 +16,12 @@ Public API::
 from __future__ import annotations
 
 from auditor.policy import combinators, leaves, schema_condition
-from auditor.policy.loader import default_pack_path, load_packs, parse_param_override
+from auditor.policy.loader import (
+    default_pack_path,
+    load_pack_document,
+    load_packs,
+    parse_param_override,
+)
 from auditor.policy.policyset import CompiledPolicy, PolicySet
 from auditor.policy.registry import REGISTRY, Condition, Outcome
 from auditor.policy.schema import pack_schema, pack_schema_text
@@ -40,6 +46,7 @@ __all__ = [
     "default_pack_path",
     "leaves",
     "list_policies",
+    "load_pack_document",
     "load_packs",
     "pack_schema",
     "pack_schema_text",

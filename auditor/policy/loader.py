@@ -199,7 +199,10 @@ def _plain(error: ValidationError) -> tuple[str, list[str | int]]:
         wanted = validator_value
         names = [wanted] if isinstance(wanted, str) else list(wanted)
         expected = " or ".join(article(name) for name in names)
-        return f"expected {expected}, got {article(json_type(instance))} ({show(instance)})", where
+        message = f"expected {expected}, got {article(json_type(instance))} ({show(instance)})"
+        if isinstance(instance, bool) and "string" in names:
+            message += " (YAML reads yes/no/on/off/true/false as booleans: quote it)"
+        return message, where
     if validator == "pattern" and last == "id":
         return (
             f"id {show(instance)} must be lower-case letters, digits, dots and dashes, "
@@ -288,6 +291,12 @@ def _read_pack(path: Path) -> _RawPack:
         raise PackError(f"not UTF-8 text: {exc.reason}", path=source) from exc
     parse = _parse_json if path.suffix == ".json" else _parse_yaml
     data, lines = parse(text, source)
+    return _validated(data, source, lines, raw_bytes, default_id=path.stem)
+
+
+def _validated(
+    data: Any, source: str, lines: _LineMap, raw_bytes: bytes, *, default_id: str
+) -> _RawPack:
     _check_json_compatible(data, [], source, lines)
     error = best_match(pack_validator().iter_errors(data))
     if error is not None:
@@ -303,7 +312,7 @@ def _read_pack(path: Path) -> _RawPack:
         )
     meta = data.get("pack", {})
     ref = PackRef(
-        id=meta.get("id", path.stem),
+        id=meta.get("id", default_id),
         path=source,
         sha256=hashlib.sha256(raw_bytes).hexdigest(),
         title=meta.get("title"),
@@ -408,7 +417,19 @@ def load_packs(paths: Sequence[Path], overrides: Mapping[str, Any] | None = None
     violation, a bad regex, a policy id used twice, an undefined ``{param}``, an override
     for a param no pack defines, or an override of another JSON type than the default.
     """
-    packs = [_read_pack(path) for path in _pack_files(paths)]
+    return _build([_read_pack(path) for path in _pack_files(paths)], overrides or {})
+
+
+def load_pack_document(
+    data: Mapping[str, Any], *, source: str = "<memory>", overrides: Mapping[str, Any] | None = None
+) -> PolicySet:
+    """``load_packs`` for one pack already in memory (a dict as YAML or JSON would give)."""
+    raw_bytes = json.dumps(data, sort_keys=True).encode()
+    pack = _validated(data, source, _LineMap({}), raw_bytes, default_id="pack")
+    return _build([pack], overrides or {})
+
+
+def _build(packs: Sequence[_RawPack], overrides: Mapping[str, Any]) -> PolicySet:
     first_seen: dict[str, str] = {}
     for pack in packs:
         for index, policy in enumerate(pack.data["policies"]):
@@ -420,7 +441,7 @@ def load_packs(paths: Sequence[Path], overrides: Mapping[str, Any] | None = None
                     policy_id,
                 )
             first_seen[policy_id] = pack.source
-    effective = _effective_params(packs, overrides or {})
+    effective = _effective_params(packs, overrides)
     policies = tuple(
         _compile_policy(pack, index, params)
         for pack, params in zip(packs, effective, strict=True)
