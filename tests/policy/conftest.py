@@ -22,7 +22,9 @@ COMPLIANT: dict[str, Any] = {
     "versionIdentifier": "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
     "name": "lookalike-v1",
     "status": "ACTIVE",
-    "configuredModelAlgorithmAssociationArn": ARN.replace("trained-model", "configured-model-algorithm-association"),
+    "configuredModelAlgorithmAssociationArn": ARN.replace(
+        "trained-model", "configured-model-algorithm-association"
+    ),
     "resourceConfig": {"instanceType": "ml.m5.xlarge", "instanceCount": 1, "volumeSizeInGB": 100},
     "stoppingCondition": {"maxRuntimeInSeconds": 86400},
     "logsStatus": "PUBLISH_SUCCEEDED",

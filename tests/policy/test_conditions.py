@@ -52,7 +52,9 @@ def test_boolean_under_lt_is_the_wrong_type() -> None:
 
 
 def test_list_under_regex_is_the_wrong_type() -> None:
-    _, evidence = pack_with({"path": "v", "op": "regex", "value": "x"}).policies[0].judge({"v": ["x"]})
+    _, evidence = (
+        pack_with({"path": "v", "op": "regex", "value": "x"}).policies[0].judge({"v": ["x"]})
+    )
 
     assert evidence[0].message == 'v is ["x"], an array; regex needs a string'
 

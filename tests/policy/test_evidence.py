@@ -9,7 +9,9 @@ from auditor.models import Evidence
 from .conftest import pack_with
 
 
-def evidence_for(check: dict[str, Any], document: dict[str, Any], **params: Any) -> tuple[Evidence, ...]:
+def evidence_for(
+    check: dict[str, Any], document: dict[str, Any], **params: Any
+) -> tuple[Evidence, ...]:
     status, evidence = pack_with(check, params=params or None).policies[0].judge(document)
     assert status.value == "fail"
     return evidence
@@ -22,7 +24,10 @@ def test_disallowed_instance_type_lists_the_allowed_ones() -> None:
         allowed=["ml.m5.xlarge", "ml.c5.xlarge"],
     )
 
-    assert item.message == "resourceConfig.instanceType is 'ml.p5.48xlarge'; allowed: ml.m5.xlarge, ml.c5.xlarge"
+    assert (
+        item.message
+        == "resourceConfig.instanceType is 'ml.p5.48xlarge'; allowed: ml.m5.xlarge, ml.c5.xlarge"
+    )
     assert item.path == "resourceConfig.instanceType"
     assert item.actual == "ml.p5.48xlarge"
     assert item.expected == "one of: ml.m5.xlarge, ml.c5.xlarge"
@@ -84,7 +89,9 @@ def test_missing_and_null_are_told_apart() -> None:
 
 
 def test_not_failure_says_what_held() -> None:
-    (item,) = evidence_for({"not": {"path": "status", "op": "glob", "value": "*_FAILED"}}, {"status": "CREATE_FAILED"})
+    (item,) = evidence_for(
+        {"not": {"path": "status", "op": "glob", "value": "*_FAILED"}}, {"status": "CREATE_FAILED"}
+    )
 
     assert item.message == "must not hold, but does: status 'CREATE_FAILED' matches *_FAILED"
 

@@ -42,7 +42,22 @@ def test_a_file_loads_with_its_ref(write_pack: WritePack) -> None:
 
 def test_a_folder_loads_its_packs_in_sorted_order(write_pack: WritePack) -> None:
     write_pack(HEADER + policy_yaml("from-b"), "b.yml")
-    write_pack(json.dumps({"version": 1, "policies": [{"id": "from-a", "title": "T", "severity": "low", "check": {"path": "a", "op": "present"}}]}), "a.json")
+    write_pack(
+        json.dumps(
+            {
+                "version": 1,
+                "policies": [
+                    {
+                        "id": "from-a",
+                        "title": "T",
+                        "severity": "low",
+                        "check": {"path": "a", "op": "present"},
+                    }
+                ],
+            }
+        ),
+        "a.json",
+    )
     folder = write_pack("ignored", "notes.txt").parent
 
     policy_set = load_packs([folder])
@@ -51,7 +66,9 @@ def test_a_folder_loads_its_packs_in_sorted_order(write_pack: WritePack) -> None
 
 
 def test_disabled_policies_are_validated_but_not_evaluated(write_pack: WritePack) -> None:
-    text = HEADER + policy_yaml("enabled-one") + policy_yaml("disabled-one") + "    enabled: false\n"
+    text = (
+        HEADER + policy_yaml("enabled-one") + policy_yaml("disabled-one") + "    enabled: false\n"
+    )
 
     policy_set = load_packs([write_pack(text)])
 
@@ -59,7 +76,12 @@ def test_disabled_policies_are_validated_but_not_evaluated(write_pack: WritePack
     assert [info.id for info in policy_set.infos] == ["enabled-one"]
     assert len(policy_set.evaluate_document({"a": 1}).statuses) == 1
 
-    broken = HEADER + policy_yaml("enabled-one") + policy_yaml("disabled-one", "{path: a, op: regex, value: '('}") + "    enabled: false\n"
+    broken = (
+        HEADER
+        + policy_yaml("enabled-one")
+        + policy_yaml("disabled-one", "{path: a, op: regex, value: '('}")
+        + "    enabled: false\n"
+    )
     assert "invalid regex" in str(refused([write_pack(broken)]))
 
 
@@ -72,7 +94,11 @@ def test_yaml_timestamps_stay_strings(write_pack: WritePack) -> None:
 
 
 def test_unknown_op_lists_the_valid_ones_with_line_policy_and_path(write_pack: WritePack) -> None:
-    text = HEADER + policy_yaml("one") + policy_yaml("two", "\n      all:\n        - {path: a, op: bogus}")
+    text = (
+        HEADER
+        + policy_yaml("one")
+        + policy_yaml("two", "\n      all:\n        - {path: a, op: bogus}")
+    )
     path = write_pack(text)
 
     error = refused([path])
@@ -88,19 +114,55 @@ def test_unknown_op_lists_the_valid_ones_with_line_policy_and_path(write_pack: W
 @pytest.mark.parametrize(
     ("check", "json_path", "message"),
     [
-        ("{path: a, op: in, value: 5}", "$.policies[0].check.value", "expected an array, got a number (5)"),
-        ("{path: a, op: present, value: 1}", "$.policies[0].check.value", "unexpected key 'value' (allowed here: op, path, missing)"),
-        ("{path: a, op: le, value: '5'}", "$.policies[0].check.value", "expected a number, got a string ('5')"),
+        (
+            "{path: a, op: in, value: 5}",
+            "$.policies[0].check.value",
+            "expected an array, got a number (5)",
+        ),
+        (
+            "{path: a, op: present, value: 1}",
+            "$.policies[0].check.value",
+            "unexpected key 'value' (allowed here: op, path, missing)",
+        ),
+        (
+            "{path: a, op: le, value: '5'}",
+            "$.policies[0].check.value",
+            "expected a number, got a string ('5')",
+        ),
         ("{path: a, op: eq}", "$.policies[0].check", "missing required key 'value'"),
-        ("{path: a}", "$.policies[0].check", "a condition needs an 'op' or one of all, any, not, schema"),
-        ("{op: present, path: a, not: {path: b, op: present}}", "$.policies[0].check.not", "unexpected key 'not' (allowed here: op, path, missing)"),
-        ("{any: [{path: a, op: present}], not: {path: b, op: present}}", "$.policies[0].check.not", "unexpected key 'not' (allowed here: any)"),
+        (
+            "{path: a}",
+            "$.policies[0].check",
+            "a condition needs an 'op' or one of all, any, not, schema",
+        ),
+        (
+            "{op: present, path: a, not: {path: b, op: present}}",
+            "$.policies[0].check.not",
+            "unexpected key 'not' (allowed here: op, path, missing)",
+        ),
+        (
+            "{any: [{path: a, op: present}], not: {path: b, op: present}}",
+            "$.policies[0].check.not",
+            "unexpected key 'not' (allowed here: any)",
+        ),
         ("{all: []}", "$.policies[0].check.all", "needs at least 1 item(s)"),
         ("{path: 5, op: present}", "$.policies[0].check.path", "a path is a dotted string"),
-        ("{path: a, op: present, missing: maybe}", "$.policies[0].check.missing", "'maybe' is not one of: fail, pass"),
-        ("{path: a, op: regex, value: '(unclosed'}", "$.policies[0].check.value", "invalid regex '(unclosed'"),
+        (
+            "{path: a, op: present, missing: maybe}",
+            "$.policies[0].check.missing",
+            "'maybe' is not one of: fail, pass",
+        ),
+        (
+            "{path: a, op: regex, value: '(unclosed'}",
+            "$.policies[0].check.value",
+            "invalid regex '(unclosed'",
+        ),
         ("{schema: {type: 5}}", "$.policies[0].check.schema.type", "not a valid JSON Schema"),
-        ("{path: a, op: in, value: {param: nope}}", "$.policies[0].check.value.param", "unknown param 'nope' (this pack defines: none)"),
+        (
+            "{path: a, op: in, value: {param: nope}}",
+            "$.policies[0].check.value.param",
+            "unknown param 'nope' (this pack defines: none)",
+        ),
     ],
 )
 def test_invalid_checks_are_refused_at_their_json_path(
@@ -153,7 +215,12 @@ def test_invalid_json_names_the_line(write_pack: WritePack) -> None:
 
 
 def test_json_pack_errors_name_the_json_path(write_pack: WritePack) -> None:
-    data = {"version": 1, "policies": [{"id": "j", "title": "T", "severity": "high", "check": {"path": "a", "op": "nope"}}]}
+    data = {
+        "version": 1,
+        "policies": [
+            {"id": "j", "title": "T", "severity": "high", "check": {"path": "a", "op": "nope"}}
+        ],
+    }
 
     error = refused([write_pack(json.dumps(data), "p.json")])
 
