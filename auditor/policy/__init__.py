@@ -1,0 +1,56 @@
+"""The policy engine: declarative packs, validated once, compiled to pure evaluators.
+
+Public API::
+
+    load_packs(paths, overrides) -> PolicySet        # raises PackError for any bad pack
+    load_pack_document(dict, source=, overrides=) -> PolicySet
+    parse_param_override("NAME=VALUE") -> (name, value)
+    default_pack_path() -> Path                      # the shipped baseline pack
+    PolicySet.evaluate(ModelVersion) -> VersionVerdict
+    PolicySet.evaluate_document(dict) -> VersionVerdict
+    run_examples(PolicySet) -> [ExampleOutcome | MissingExamples]
+    list_policies(PolicySet) -> [PolicyRow]
+    pack_schema() -> dict                            # assembled from the condition registry
+"""
+
+from __future__ import annotations
+
+from auditor.policy import combinators, leaves, schema_condition
+from auditor.policy.loader import (
+    default_pack_path,
+    load_pack_document,
+    load_packs,
+    parse_param_override,
+)
+from auditor.policy.policyset import CompiledPolicy, PolicySet
+from auditor.policy.registry import REGISTRY, Condition, Outcome
+from auditor.policy.schema import pack_schema, pack_schema_text
+from auditor.policy.tooling import (
+    ExampleOutcome,
+    MissingExamples,
+    PolicyRow,
+    list_policies,
+    run_examples,
+)
+
+__all__ = [
+    "REGISTRY",
+    "CompiledPolicy",
+    "Condition",
+    "ExampleOutcome",
+    "MissingExamples",
+    "Outcome",
+    "PolicyRow",
+    "PolicySet",
+    "combinators",
+    "default_pack_path",
+    "leaves",
+    "list_policies",
+    "load_pack_document",
+    "load_packs",
+    "pack_schema",
+    "pack_schema_text",
+    "parse_param_override",
+    "run_examples",
+    "schema_condition",
+]

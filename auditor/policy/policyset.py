@@ -1,0 +1,117 @@
+"""Compiled policies and the set the scanner evaluates: the engine's hot path."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from auditor.models import (
+    Evidence,
+    ModelVersion,
+    PackRef,
+    PolicyInfo,
+    Resource,
+    Result,
+    Status,
+    VersionVerdict,
+    encode_statuses,
+)
+from auditor.policy.paths import ROOT
+from auditor.policy.registry import Condition
+
+_PASS, _FAIL, _SKIP = encode_statuses([Status.PASS, Status.FAIL, Status.SKIP])
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledPolicy:
+    """One policy, compiled: its report-facing info, its conditions and its examples."""
+
+    info: PolicyInfo
+    check: Condition
+    where: Condition | None
+    enabled: bool
+    examples: tuple[tuple[Status, tuple[Mapping[str, Any], ...]], ...]
+    source: str
+    line: int | None = None
+
+    @property
+    def id(self) -> str:
+        return self.info.id
+
+    def judge(self, document: Mapping[str, Any]) -> tuple[Status, tuple[Evidence, ...]]:
+        """This policy's status on one document, with evidence when it fails."""
+        if self.where is not None and not self.where.holds(document):
+            return Status.SKIP, ()
+        if self.check.holds(document):
+            return Status.PASS, ()
+        return Status.FAIL, self.check.explain(document, ROOT)
+
+
+@dataclass(frozen=True, slots=True)
+class PolicySet:
+    """Every loaded policy, ready to evaluate trained model versions.
+
+    ``policies`` holds every loaded policy (disabled ones too: they are validated and their
+    examples run); ``infos`` and verdicts cover the enabled ones, in load order.
+    """
+
+    policies: tuple[CompiledPolicy, ...]
+    packs: tuple[PackRef, ...]
+    params: Mapping[str, Any]
+    enabled: tuple[CompiledPolicy, ...] = field(init=False)
+    infos: tuple[PolicyInfo, ...] = field(init=False)
+    _plan: tuple[tuple[PolicyInfo, Condition | None, Condition], ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        enabled = tuple(policy for policy in self.policies if policy.enabled)
+        object.__setattr__(self, "enabled", enabled)
+        object.__setattr__(self, "infos", tuple(policy.info for policy in enabled))
+        plan = tuple((policy.info, policy.where, policy.check) for policy in enabled)
+        object.__setattr__(self, "_plan", plan)
+
+    def __iter__(self) -> Iterator[CompiledPolicy]:
+        return iter(self.policies)
+
+    def __len__(self) -> int:
+        return len(self.policies)
+
+    def get(self, policy_id: str) -> CompiledPolicy | None:
+        """The loaded policy with this id, enabled or not."""
+        return next((policy for policy in self.policies if policy.id == policy_id), None)
+
+    def evaluate(self, version: ModelVersion) -> VersionVerdict:
+        """Every enabled policy's verdict on one version; pure, never raises on JSON input."""
+        document = version.document
+        statuses = bytearray()
+        failures: list[Result] = []
+        for info, where, check in self._plan:
+            if where is not None and not where.holds(document):
+                statuses.append(_SKIP)
+            elif check.holds(document):
+                statuses.append(_PASS)
+            else:
+                statuses.append(_FAIL)
+                failures.append(
+                    Result(
+                        policy=info,
+                        resource=version.resource,
+                        status=Status.FAIL,
+                        evidence=check.explain(document, ROOT),
+                    )
+                )
+        return VersionVerdict(
+            resource=version.resource, statuses=bytes(statuses), failures=tuple(failures)
+        )
+
+    def evaluate_document(self, document: Mapping[str, Any]) -> VersionVerdict:
+        """``evaluate`` for a bare GetTrainedModel response (identity taken from the document)."""
+        arn = document.get("trainedModelArn")
+        version = document.get("versionIdentifier")
+        resource = Resource(
+            arn=arn if isinstance(arn, str) else "<document>",
+            version_identifier=version if isinstance(version, str) else None,
+            name=document.get("name") if isinstance(document.get("name"), str) else None,
+            status=document.get("status") if isinstance(document.get("status"), str) else None,
+        )
+        return self.evaluate(ModelVersion(resource=resource, document=document))

@@ -1,0 +1,127 @@
+"""Evidence reads like a reviewer's sentence and names the offending path, key or element."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from auditor.models import Evidence
+
+from .conftest import pack_with
+
+
+def evidence_for(
+    check: dict[str, Any], document: dict[str, Any], **params: Any
+) -> tuple[Evidence, ...]:
+    status, evidence = pack_with(check, params=params or None).policies[0].judge(document)
+    assert status.value == "fail"
+    return evidence
+
+
+def test_disallowed_instance_type_lists_the_allowed_ones() -> None:
+    (item,) = evidence_for(
+        {"path": "resourceConfig.instanceType", "op": "in", "value": {"param": "allowed"}},
+        {"resourceConfig": {"instanceType": "ml.p5.48xlarge"}},
+        allowed=["ml.m5.xlarge", "ml.c5.xlarge"],
+    )
+
+    assert (
+        item.message
+        == "resourceConfig.instanceType is 'ml.p5.48xlarge'; allowed: ml.m5.xlarge, ml.c5.xlarge"
+    )
+    assert item.path == "resourceConfig.instanceType"
+    assert item.actual == "ml.p5.48xlarge"
+    assert item.expected == "one of: ml.m5.xlarge, ml.c5.xlarge"
+
+
+def test_missing_tag_names_the_key_and_the_required_set() -> None:
+    (item,) = evidence_for(
+        {"path": "tags", "op": "has-keys", "value": ["owner", "cost-center"]},
+        {"tags": {"owner": "x"}},
+    )
+
+    assert item.message == "tags has no key 'cost-center' (required: owner, cost-center)"
+
+
+def test_reserved_prefix_names_each_offending_key() -> None:
+    evidence = evidence_for(
+        {"path": "tags", "op": "keys", "check": {"op": "not-regex", "value": "(?i)^aws:"}},
+        {"tags": {"aws:owner": "a", "fine": "b", "AWS:x": "c"}},
+    )
+
+    assert [item.message for item in evidence] == [
+        "tags key 'aws:owner' matches (?i)^aws:",
+        "tags key 'AWS:x' matches (?i)^aws:",
+    ]
+    assert [item.actual for item in evidence] == ["aws:owner", "AWS:x"]
+
+
+def test_values_and_items_name_the_element() -> None:
+    (by_value,) = evidence_for(
+        {"path": "tags", "op": "values", "check": {"op": "max-items", "value": 2}},
+        {"tags": {"a.b": "long"}},
+    )
+    (by_item,) = evidence_for(
+        {"path": "chans", "op": "items", "check": {"path": "name", "op": "present"}},
+        {"chans": [{"name": "a"}, {"name": ""}]},
+    )
+
+    assert by_value.message == 'tags["a.b"] has 4 characters; expected at most 2'
+    assert by_item.message == "chans[1].name is empty ('')"
+    assert by_item.path == "chans[1].name"
+
+
+def test_boundary_value_reads_as_a_comparison() -> None:
+    (item,) = evidence_for(
+        {"path": "stoppingCondition.maxRuntimeInSeconds", "op": "le", "value": 86400},
+        {"stoppingCondition": {"maxRuntimeInSeconds": 86401}},
+    )
+
+    assert item.message == "stoppingCondition.maxRuntimeInSeconds is 86401; expected <= 86400"
+
+
+def test_missing_and_null_are_told_apart() -> None:
+    (missing,) = evidence_for({"path": "kmsKeyArn", "op": "present"}, {})
+    (null,) = evidence_for({"path": "kmsKeyArn", "op": "present"}, {"kmsKeyArn": None})
+
+    assert missing.message == "kmsKeyArn is missing; expected present (not null, not empty)"
+    assert null.message == "kmsKeyArn is null; expected present (not null, not empty)"
+    assert missing.actual is None
+
+
+def test_not_failure_says_what_held() -> None:
+    (item,) = evidence_for(
+        {"not": {"path": "status", "op": "glob", "value": "*_FAILED"}}, {"status": "CREATE_FAILED"}
+    )
+
+    assert item.message == "must not hold, but does: status 'CREATE_FAILED' matches *_FAILED"
+
+
+def test_any_failure_reports_every_alternative() -> None:
+    evidence = evidence_for(
+        {"any": [{"path": "a", "op": "present"}, {"path": "b", "op": "eq", "value": 1}]},
+        {"b": 2},
+    )
+
+    assert [item.message for item in evidence] == [
+        "none of 2 alternatives holds; alternative 1: a is missing; expected present (not null, not empty)",
+        "none of 2 alternatives holds; alternative 2: b is 2; expected 1",
+    ]
+
+
+def test_long_actual_values_are_cut() -> None:
+    (item,) = evidence_for({"path": "v", "op": "eq", "value": "x"}, {"v": "y" * 1000})
+
+    assert isinstance(item.actual, str)
+    assert len(item.actual) == 201
+    assert item.actual.endswith("…")
+    assert len(item.message) < 300
+
+
+def test_schema_condition_points_inside_the_value() -> None:
+    (item,) = evidence_for(
+        {"path": "resourceConfig", "schema": {"properties": {"volumeSizeInGB": {"maximum": 10}}}},
+        {"resourceConfig": {"volumeSizeInGB": 11}},
+    )
+
+    assert item.path == "resourceConfig.volumeSizeInGB"
+    assert item.message == "resourceConfig.volumeSizeInGB: 11 is greater than the maximum of 10"
