@@ -34,3 +34,13 @@ def test_fleet_round_trips_through_its_file(tmp_path: Path) -> None:
     path = tmp_path / "fleet.json"
     path.write_text(fleet.to_json())
     assert load_fleet(path) == fleet
+
+
+def test_shipped_pack_fails_exactly_the_injected_violations() -> None:
+    from auditor.policy import default_pack_path, load_packs
+
+    policy_set = load_packs([default_pack_path()])
+    fleet = generate_fleet(seed=11, models=300, noncompliant_share=0.5)
+    for version in fleet.versions():
+        verdict = policy_set.evaluate_document(version.document)
+        assert {r.policy_id for r in verdict.failures} == set(version.violations)
