@@ -1,0 +1,1 @@
+"""Report writers: one pure ``render`` per output format; only the CLI writes files."""
