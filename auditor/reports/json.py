@@ -71,10 +71,11 @@ def dump_value(value: Any) -> str:
     try:
         return json.dumps(value, default=str, allow_nan=False)
     except (TypeError, ValueError, RecursionError):
-        return json.dumps(_json_safe(value, depth=0), default=str, allow_nan=False)
+        return json.dumps(json_safe(value, depth=0), default=str, allow_nan=False)
 
 
-def _json_safe(value: Any, depth: int) -> Any:
+def json_safe(value: Any, depth: int = 0) -> Any:
+    """``value`` with everything JSON cannot hold (NaN, odd keys, objects) turned into strings."""
     if depth > 50:
         return str(value)
     if value is None or isinstance(value, bool | int | str):
@@ -84,9 +85,9 @@ def _json_safe(value: Any, depth: int) -> Any:
             value if value == value and value not in (float("inf"), float("-inf")) else str(value)
         )
     if isinstance(value, Mapping):
-        return {str(key): _json_safe(item, depth + 1) for key, item in value.items()}
+        return {str(key): json_safe(item, depth + 1) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [_json_safe(item, depth + 1) for item in value]
+        return [json_safe(item, depth + 1) for item in value]
     return str(value)
 
 
@@ -146,7 +147,7 @@ def _head(report: Report) -> str:
             {"id": pack.id, "path": pack.path, "sha256": pack.sha256, "title": pack.title}
             for pack in scan.packs
         ],
-        "params": _json_safe(scan.params, depth=0),
+        "params": json_safe(scan.params, depth=0),
         "mode": scan.mode,
         "interrupted": scan.interrupted,
         "unreached": list(scan.unreached),
