@@ -71,7 +71,8 @@ def test_junit_testcases_name_policy_and_version(report: Report) -> None:
     assert case.get("classname") == "encryption-at-rest"
     assert case.get("name", "").endswith("/trained-model/tm-1@v1")
     failure = case.find("failure")
-    assert failure is not None and failure.get("type") == "critical"
+    assert failure is not None
+    assert failure.get("type") == "critical"
     assert "actual: " in (failure.text or "")
 
 
@@ -153,7 +154,8 @@ def test_markdown_has_verdict_counts_failures_and_errors(report: Report) -> None
     assert "Gate failed" in text
     assert "| critical | 1 |" in text
     assert "Scan incomplete" in text
-    assert "required-tags" in text and "AccessDeniedException" in text
+    assert "required-tags" in text
+    assert "AccessDeniedException" in text
 
 
 def test_markdown_says_how_many_more_are_in_the_html(report: Report) -> None:
@@ -169,7 +171,8 @@ def test_markdown_says_how_many_more_are_in_the_html(report: Report) -> None:
 def test_markdown_escapes_everything_aws_controls(hostile_report: Report) -> None:
     text = render(hostile_report, Format.MARKDOWN).decode()
     body = text.split("### Top failing policies")[1]
-    assert "<script>" not in body and "<img" not in body
+    assert "<script>" not in body
+    assert "<img" not in body
     assert "[x](y)" not in body
     for line in body.splitlines():
         if line.startswith("| high"):
