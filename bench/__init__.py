@@ -1,1 +1,1 @@
-"""Benchmarks: run with ``python -m bench`` (all) or ``python -m bench.bench_evaluate``."""
+"""Benchmarks: `make bench` (all) or `.venv/bin/python -m bench.<name>`; they print numbers, never assert."""

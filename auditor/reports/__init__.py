@@ -1,0 +1,102 @@
+"""Report writers: one pure ``render`` per output format; only the CLI writes files.
+
+``render(report, fmt)`` gives a format's bytes; ``iter_render`` gives them in chunks (report.json
+streams, so a two-million-result report never has to sit in memory whole).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from enum import StrEnum
+from typing import assert_never
+
+from auditor.errors import UsageError
+from auditor.models import Report
+
+
+class Format(StrEnum):
+    """An output format the CLI can write."""
+
+    JSON = "json"
+    HTML = "html"
+    SARIF = "sarif"
+    JUNIT = "junit"
+    MARKDOWN = "markdown"
+    CSV = "csv"
+
+
+FILENAMES: dict[Format, str] = {
+    Format.JSON: "report.json",
+    Format.HTML: "report.html",
+    Format.SARIF: "report.sarif",
+    Format.JUNIT: "report.junit.xml",
+    Format.MARKDOWN: "report.md",
+    Format.CSV: "report.csv",
+}
+
+DEFAULT_FORMATS = (Format.JSON, Format.HTML)
+
+
+def render(report: Report, fmt: Format) -> bytes:
+    """The whole file of one format."""
+    # Imported here so that loading one writer does not load them all (jinja2 for html).
+    if fmt is Format.JSON:
+        from auditor.reports.json import render_json
+
+        return render_json(report)
+    if fmt is Format.HTML:
+        from auditor.reports.html import render_html
+
+        return render_html(report)
+    if fmt is Format.SARIF:
+        from auditor.reports.sarif import render_sarif
+
+        return render_sarif(report)
+    if fmt is Format.JUNIT:
+        from auditor.reports.junit import render_junit
+
+        return render_junit(report)
+    if fmt is Format.MARKDOWN:
+        from auditor.reports.markdown import render_markdown
+
+        return render_markdown(report)
+    if fmt is Format.CSV:
+        from auditor.reports.csv import render_csv
+
+        return render_csv(report)
+    assert_never(fmt)
+
+
+def iter_render(report: Report, fmt: Format) -> Iterator[bytes]:
+    """One format's file in chunks; write them in order (report.json streams version by version)."""
+    if fmt is Format.JSON:
+        from auditor.reports.json import iter_json
+
+        yield from iter_json(report)
+    else:
+        yield render(report, fmt)
+
+
+def parse_formats(text: str) -> tuple[Format, ...]:
+    """``"json,html"`` -> formats, in order, without repeats; ``all`` means every format.
+
+    Raises ``UsageError`` naming any unknown format and listing the known ones.
+    """
+    formats: list[Format] = []
+    names = [name.strip().lower() for name in text.split(",") if name.strip()]
+    if not names:
+        raise UsageError("--format needs at least one format: " + ", ".join(Format) + ", all")
+    for name in names:
+        if name == "all":
+            candidates = list(Format)
+        elif name in Format.__members__.values():
+            candidates = [Format(name)]
+        else:
+            aliases = {"md": Format.MARKDOWN, "xml": Format.JUNIT, "junit-xml": Format.JUNIT}
+            if name not in aliases:
+                raise UsageError(
+                    f"unknown report format {name!r}; choose from {', '.join(Format)} or all"
+                )
+            candidates = [aliases[name]]
+        formats += [fmt for fmt in candidates if fmt not in formats]
+    return tuple(formats)

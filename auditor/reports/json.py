@@ -1,0 +1,525 @@
+"""report.json: the machine-readable report, and reading it back into a ``Report``.
+
+Rendering is built for 2,000,000 results: each resource is serialised once per version, each
+policy's constant fields once per report, and every result line is assembled from those
+fragments. One result per line keeps the file greppable and diffable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from binascii import hexlify
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import date
+from functools import cache
+from importlib import resources
+from json.encoder import encode_basestring_ascii
+from typing import Any, cast
+
+import jsonschema
+
+from auditor.errors import ReportInputError
+from auditor.models import (
+    BaselineState,
+    ErrorScope,
+    Evidence,
+    Gate,
+    PackRef,
+    PolicyInfo,
+    Report,
+    ResolvedFailure,
+    Resource,
+    Result,
+    ScanError,
+    ScanInfo,
+    Severity,
+    Status,
+    VersionVerdict,
+    Waiver,
+    WaiverUse,
+    encode_statuses,
+    fingerprint,
+)
+
+SCHEMA_VERSION = 1
+TOOL_NAME = "auditor"
+
+
+# -- rendering -------------------------------------------------------------------------------
+
+
+def render_json(report: Report) -> bytes:
+    """The whole report.json as bytes."""
+    parts = [_head(report).encode("ascii")]
+    for batch in _result_parts(report):
+        parts += batch
+    parts.append(_tail(report).encode("ascii"))
+    return b"".join(parts)
+
+
+def iter_json(report: Report) -> Iterator[bytes]:
+    """report.json in chunks of about a thousand versions, for writing without holding it all."""
+    yield _head(report).encode("ascii")
+    for batch in _result_parts(report):
+        yield b"".join(batch)
+    yield _tail(report).encode("ascii")
+
+
+def dump_value(value: Any) -> str:
+    """Any evidence value as JSON text; what JSON cannot hold becomes a string, never a crash."""
+    try:
+        return json.dumps(value, default=str, allow_nan=False)
+    except (TypeError, ValueError, RecursionError):
+        return json.dumps(json_safe(value, depth=0), default=str, allow_nan=False)
+
+
+def json_safe(value: Any, depth: int = 0) -> Any:
+    """``value`` with everything JSON cannot hold (NaN, odd keys, objects) turned into strings."""
+    if depth > 50:
+        return str(value)
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return (
+            value if value == value and value not in (float("inf"), float("-inf")) else str(value)
+        )
+    if isinstance(value, Mapping):
+        return {str(key): json_safe(item, depth + 1) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(item, depth + 1) for item in value]
+    return str(value)
+
+
+def _string(value: str | None) -> str:
+    return "null" if value is None else encode_basestring_ascii(value)
+
+
+def resource_json(resource: Resource) -> str:
+    """The ``resource`` object of a result, as compact JSON text."""
+    return (
+        f'{{"arn":{_string(resource.arn)},'
+        f'"version_identifier":{_string(resource.version_identifier)},'
+        f'"name":{_string(resource.name)},'
+        f'"membership_id":{_string(resource.membership_id)},'
+        f'"collaboration_id":{_string(resource.collaboration_id)},'
+        f'"account":{_string(resource.account)},'
+        f'"region":{_string(resource.region)},'
+        f'"status":{_string(resource.status)}}}'
+    )
+
+
+def _waiver_fields(waiver: Waiver) -> dict[str, Any]:
+    return {
+        "policy": waiver.policy,
+        "resource": waiver.resource,
+        "version": waiver.version,
+        "reason": waiver.reason,
+        "expires": waiver.expires.isoformat(),
+        "approved_by": waiver.approved_by,
+        "index": waiver.index,
+    }
+
+
+def _evidence_json(evidence: Sequence[Evidence]) -> str:
+    items = [
+        f'{{"path":{_string(item.path)},"actual":{dump_value(item.actual)},'
+        f'"expected":{dump_value(item.expected)},"message":{_string(item.message)}}}'
+        for item in evidence
+    ]
+    return "[" + ",".join(items) + "]"
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, default=str, allow_nan=False, indent=2)
+
+
+def _head(report: Report) -> str:
+    summary = report.summary()
+    scan = report.scan
+    scan_fields: dict[str, Any] = {
+        "started_at": scan.started_at,
+        "finished_at": scan.finished_at,
+        "complete": scan.complete,
+        "regions": list(scan.regions),
+        "accounts": list(scan.accounts),
+        "packs": [
+            {"id": pack.id, "path": pack.path, "sha256": pack.sha256, "title": pack.title}
+            for pack in scan.packs
+        ],
+        "params": json_safe(scan.params, depth=0),
+        "mode": scan.mode,
+        "interrupted": scan.interrupted,
+        "unreached": list(scan.unreached),
+    }
+    if report.baseline_path is not None:
+        scan_fields["baseline"] = report.baseline_path
+    summary_fields = {
+        "versions": summary.versions,
+        "pass": summary.passed,
+        "fail": summary.failed,
+        "skip": summary.skipped,
+        "errors": summary.errors,
+        "waived": summary.waived,
+        "fail_by_severity": {str(sev): summary.fail_by_severity[sev] for sev in Severity},
+        "gate": {
+            "fail_on": str(report.gate.fail_on),
+            "passed": summary.gate_passed,
+            "new_only": report.gate.new_only,
+        },
+    }
+    policies = [
+        {
+            "id": policy.id,
+            "title": policy.title,
+            "severity": str(policy.severity),
+            "pack_id": policy.pack_id,
+            "description": policy.description,
+            "remediation": policy.remediation,
+            "references": list(policy.references),
+            "frameworks": {name: list(ids) for name, ids in policy.frameworks.items()},
+        }
+        for policy in report.policies
+    ]
+    parts = [
+        '{\n"schema_version": 1,\n',
+        f'"tool": {{"name": "{TOOL_NAME}", "version": {_string(report.tool_version)}}},\n',
+        f'"scan": {_dumps(scan_fields)},\n',
+        f'"summary": {_dumps(summary_fields)},\n',
+        f'"policies": {_dumps(policies)},\n',
+        '"results": [',
+    ]
+    return "".join(parts)
+
+
+def _tail(report: Report) -> str:
+    errors = [
+        {
+            "scope": str(error.scope),
+            "account": error.account,
+            "region": error.region,
+            "membership_id": error.membership_id,
+            "resource_arn": error.resource_arn,
+            "operation": error.operation,
+            "code": error.code,
+            "message": error.message,
+            "attempts": error.attempts,
+            "version_identifier": error.version_identifier,
+            "line": error.line,
+        }
+        for error in report.errors
+    ]
+    waivers = [
+        {**_waiver_fields(use.waiver), "matched": use.matched, "expired": use.expired}
+        for use in report.waivers
+    ]
+    parts = [
+        "\n],\n",
+        f'"errors": {_dumps(errors)},\n',
+        f'"waivers": {_dumps(waivers)}',
+    ]
+    if report.baseline_path is not None:
+        resolved = [
+            f'{{"id":{_string(item.id)},"policy_id":{_string(item.policy_id)},'
+            f'"severity":"{item.severity}","resource":{resource_json(item.resource)}}}'
+            for item in report.resolved
+        ]
+        parts.append(',\n"resolved": [' + ",\n".join(resolved) + "]")
+    parts.append("\n}\n")
+    return "".join(parts)
+
+
+def _result_parts(report: Report, versions_per_batch: int = 1000) -> Iterator[list[bytes]]:
+    # Lines are appended as byte fragments and joined once, by the caller: concatenating each
+    # line first, or encoding joined text, costs several times as much at two million lines.
+    with_baseline = report.baseline_path is not None
+    pass_tail = b',"evidence":[],"waiver":null' + (b',"baseline":null}' if with_baseline else b"}")
+    # Per policy: the id hasher primed with the policy id, and the constant middle of a line.
+    hashers = [hashlib.sha256(f"{policy.id}\x1f".encode()) for policy in report.policies]
+    middles = [
+        (
+            f'","policy_id":{_string(policy.id)},"title":{_string(policy.title)},'
+            f'"severity":"{policy.severity}","status":'
+        ).encode("ascii")
+        for policy in report.policies
+    ]
+    status_words = (b'"pass","resource":', b'"fail","resource":', b'"skip","resource":')
+    waiver_cache: dict[Waiver, str] = {}
+    opening = b'\n{"id":"'
+    parts: list[bytes] = []
+    extend = parts.extend
+    for number, verdict in enumerate(report.verdicts, start=1):
+        resource = verdict.resource
+        suffix = f"{resource.arn}\x1f{resource.version_identifier or ''}".encode()
+        resource_text = resource_json(resource).encode("ascii")
+        failures = iter(verdict.failures)
+        for index, code in enumerate(verdict.statuses):
+            hasher = hashers[index].copy()
+            hasher.update(suffix)
+            extend((opening, hexlify(hasher.digest()[:16]), middles[index], status_words[code]))
+            extend((resource_text, pass_tail))
+            if code == 1:
+                parts[-1] = _failure_tail(next(failures), with_baseline, waiver_cache)
+            opening = b',\n{"id":"'
+        if number % versions_per_batch == 0:
+            yield parts
+            parts = []
+            extend = parts.extend
+    yield parts
+
+
+def _failure_tail(result: Result, with_baseline: bool, waiver_cache: dict[Waiver, str]) -> bytes:
+    waiver = result.waiver
+    if waiver is None:
+        waiver_text = "null"
+    else:
+        waiver_text = waiver_cache.get(waiver) or waiver_cache.setdefault(
+            waiver, json.dumps(_waiver_fields(waiver), separators=(",", ":"))
+        )
+    text = f',"evidence":{_evidence_json(result.evidence)},"waiver":{waiver_text}'
+    if with_baseline:
+        text += f',"baseline":{_string(result.baseline)}'
+    return (text + "}").encode("ascii")
+
+
+# -- loading ---------------------------------------------------------------------------------
+
+
+@cache
+def report_schema() -> dict[str, Any]:
+    """The published JSON Schema of report.json (Draft 2020-12)."""
+    text = resources.files("auditor").joinpath("schemas/report.schema.json").read_text("utf-8")
+    return cast(dict[str, Any], json.loads(text))
+
+
+@cache
+def _validator() -> jsonschema.protocols.Validator:
+    schema = report_schema()
+    validator_class = jsonschema.validators.validator_for(schema)
+    validator_class.check_schema(schema)
+    return validator_class(schema)
+
+
+def validate_report_document(document: Any, source: str) -> None:
+    """Raise ``ReportInputError`` naming the first schema violation of a parsed report.json."""
+    error = jsonschema.exceptions.best_match(_validator().iter_errors(document))
+    if error is not None:
+        where = "/".join(str(part) for part in error.absolute_path) or "(top level)"
+        raise ReportInputError(f"{source}: not a valid auditor report at {where}: {error.message}")
+
+
+def load_report(data: bytes, source: str) -> Report:
+    """Read a report.json back into a ``Report``.
+
+    Raises ``ReportInputError`` when ``data`` is not JSON, does not validate against the
+    report schema, or is inconsistent (unknown policy, duplicate or missing result, wrong id).
+    """
+    try:
+        document = json.loads(data)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ReportInputError(f"{source}: not JSON: {exc}") from exc
+    validate_report_document(document, source)
+    return _Loader(document, source).report()
+
+
+class _Loader:
+    def __init__(self, document: dict[str, Any], source: str) -> None:
+        self.document = document
+        self.source = source
+        self.resources: dict[tuple[str, str | None], Resource] = {}
+
+    def fail(self, message: str) -> ReportInputError:
+        return ReportInputError(f"{self.source}: {message}")
+
+    def report(self) -> Report:
+        document = self.document
+        policies = self.policies()
+        scan_doc = document["scan"]
+        gate_doc = document["summary"]["gate"]
+        return Report(
+            tool_version=document["tool"]["version"],
+            scan=self.scan(scan_doc),
+            policies=policies,
+            verdicts=self.verdicts(policies),
+            errors=tuple(self.error(item) for item in document["errors"]),
+            gate=Gate(
+                fail_on=Severity(gate_doc["fail_on"]), new_only=gate_doc.get("new_only", False)
+            ),
+            waivers=tuple(
+                WaiverUse(
+                    waiver=_waiver(item, self.source),
+                    matched=item["matched"],
+                    expired=item["expired"],
+                )
+                for item in document.get("waivers", ())
+            ),
+            baseline_path=scan_doc.get("baseline"),
+            resolved=tuple(
+                ResolvedFailure(
+                    id=item["id"],
+                    policy_id=item["policy_id"],
+                    severity=Severity(item["severity"]),
+                    resource=self.resource(item["resource"]),
+                )
+                for item in document.get("resolved", ())
+            ),
+        )
+
+    def scan(self, doc: dict[str, Any]) -> ScanInfo:
+        return ScanInfo(
+            started_at=doc["started_at"],
+            finished_at=doc["finished_at"],
+            complete=doc["complete"],
+            mode=doc.get("mode", "scan"),
+            regions=tuple(doc["regions"]),
+            accounts=tuple(doc["accounts"]),
+            packs=tuple(
+                PackRef(id=p["id"], path=p["path"], sha256=p["sha256"], title=p.get("title"))
+                for p in doc["packs"]
+            ),
+            params=doc["params"],
+            interrupted=doc.get("interrupted", False),
+            unreached=tuple(doc.get("unreached", ())),
+        )
+
+    def policies(self) -> tuple[PolicyInfo, ...]:
+        listed = self.document.get("policies")
+        if listed is not None:
+            policies = tuple(
+                PolicyInfo(
+                    id=item["id"],
+                    title=item["title"],
+                    severity=Severity(item["severity"]),
+                    pack_id=item["pack_id"],
+                    description=item.get("description"),
+                    remediation=item.get("remediation"),
+                    references=tuple(item.get("references", ())),
+                    frameworks={k: tuple(v) for k, v in item.get("frameworks", {}).items()},
+                )
+                for item in listed
+            )
+        else:
+            # A report without the ``policies`` extension: recover what the results say.
+            seen: dict[str, PolicyInfo] = {}
+            for item in self.document["results"]:
+                if item["policy_id"] not in seen:
+                    seen[item["policy_id"]] = PolicyInfo(
+                        id=item["policy_id"],
+                        title=item["title"],
+                        severity=Severity(item["severity"]),
+                        pack_id="",
+                    )
+            policies = tuple(seen.values())
+        ids = [policy.id for policy in policies]
+        if len(set(ids)) != len(ids):
+            raise self.fail("policies: a policy id is listed twice")
+        return policies
+
+    def resource(self, doc: dict[str, Any]) -> Resource:
+        key = (doc["arn"], doc["version_identifier"])
+        known = self.resources.get(key)
+        if known is None:
+            known = self.resources[key] = Resource(
+                arn=doc["arn"],
+                version_identifier=doc["version_identifier"],
+                name=doc["name"],
+                membership_id=doc["membership_id"],
+                collaboration_id=doc["collaboration_id"],
+                account=doc["account"],
+                region=doc["region"],
+                status=doc["status"],
+            )
+        return known
+
+    def verdicts(self, policies: tuple[PolicyInfo, ...]) -> tuple[VersionVerdict, ...]:
+        position = {policy.id: index for index, policy in enumerate(policies)}
+        rows: dict[tuple[str, str | None], tuple[Resource, list[Status | None], list[Result]]] = {}
+        for number, item in enumerate(self.document["results"]):
+            index = position.get(item["policy_id"])
+            if index is None:
+                raise self.fail(f"results/{number}: unknown policy {item['policy_id']!r}")
+            resource = self.resource(item["resource"])
+            row = rows.get(resource.key)
+            if row is None:
+                row = rows[resource.key] = (resource, [None] * len(policies), [])
+            statuses = row[1]
+            if statuses[index] is not None:
+                raise self.fail(
+                    f"results/{number}: a second result for the same policy and version"
+                )
+            status = Status(item["status"])
+            statuses[index] = status
+            if item["id"] != fingerprint(
+                item["policy_id"], resource.arn, resource.version_identifier
+            ):
+                raise self.fail(f"results/{number}: id does not match policy, ARN and version")
+            if status is Status.FAIL:
+                row[2].append(self.failure(item, policies[index], resource))
+        verdicts = []
+        for resource, statuses, failures in rows.values():
+            if any(status is None for status in statuses):
+                missing = [p.id for p, s in zip(policies, statuses, strict=True) if s is None]
+                raise self.fail(
+                    f"results: {resource.arn} version {resource.version_identifier} "
+                    f"has no result for {', '.join(missing)}"
+                )
+            order = {policy.id: index for index, policy in enumerate(policies)}
+            failures.sort(key=lambda result: order[result.policy.id])
+            verdicts.append(
+                VersionVerdict(
+                    resource=resource,
+                    statuses=encode_statuses(cast(list[Status], statuses)),
+                    failures=tuple(failures),
+                )
+            )
+        return tuple(verdicts)
+
+    def failure(self, item: dict[str, Any], policy: PolicyInfo, resource: Resource) -> Result:
+        waiver = item["waiver"]
+        baseline = item.get("baseline")
+        return Result(
+            policy=policy,
+            resource=resource,
+            status=Status.FAIL,
+            evidence=tuple(
+                Evidence(
+                    path=e["path"], actual=e["actual"], expected=e["expected"], message=e["message"]
+                )
+                for e in item["evidence"]
+            ),
+            waiver=None if waiver is None else _waiver(waiver, self.source),
+            baseline=None if baseline is None else BaselineState(baseline),
+        )
+
+    def error(self, doc: dict[str, Any]) -> ScanError:
+        return ScanError(
+            scope=ErrorScope(doc["scope"]),
+            operation=doc["operation"],
+            code=doc["code"],
+            message=doc["message"],
+            attempts=doc["attempts"],
+            account=doc["account"],
+            region=doc["region"],
+            membership_id=doc["membership_id"],
+            resource_arn=doc["resource_arn"],
+            version_identifier=doc.get("version_identifier"),
+            line=doc.get("line"),
+        )
+
+
+def _waiver(doc: Mapping[str, Any], source: str) -> Waiver:
+    try:
+        expires = date.fromisoformat(doc["expires"])
+    except ValueError as exc:
+        raise ReportInputError(
+            f"{source}: waiver expires {doc['expires']!r} is not a date"
+        ) from exc
+    return Waiver(
+        policy=doc["policy"],
+        resource=doc["resource"],
+        version=doc["version"],
+        reason=doc["reason"],
+        expires=expires,
+        approved_by=doc["approved_by"],
+        index=doc.get("index", 0),
+    )

@@ -1,0 +1,118 @@
+"""Render a synthetic 100,000-version x 20-policy report (~10% failing) in every format.
+
+Run: ``.venv/bin/python -m bench.bench_reports [--versions N] [--formats json,html]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+
+from auditor.models import (
+    Evidence,
+    PolicyInfo,
+    Report,
+    Resource,
+    Result,
+    ScanInfo,
+    Severity,
+    Status,
+    VersionVerdict,
+)
+from auditor.reports import parse_formats, render
+
+POLICY_COUNT = 20
+FAIL_RATE = 0.10
+
+
+def synthetic_report(versions: int, seed: int = 7) -> Report:
+    """A fleet of ``versions`` model versions against 20 policies, about 10% failing."""
+    rng = random.Random(seed)
+    severities = list(Severity)
+    policies = tuple(
+        PolicyInfo(
+            id=f"policy-{index:02d}",
+            title=f"Policy number {index} checks something important",
+            severity=severities[index % len(severities)],
+            pack_id="bench",
+            description="A synthetic policy.",
+            remediation="Fix it.",
+            references=("https://example.com/policy",),
+            frameworks={"cis": (f"{index}.1",)},
+        )
+        for index in range(POLICY_COUNT)
+    )
+    pass_codes = bytes(POLICY_COUNT)
+    verdicts = []
+    for number in range(versions):
+        membership = f"{number % 500:08x}-aaaa-bbbb-cccc-{number % 500:012x}"
+        model = f"{number // 3:08x}-1111-2222-3333-{number // 3:012x}"
+        where = Resource(
+            arn=f"arn:aws:cleanrooms-ml:us-east-1:111122223333:membership/{membership}/trained-model/{model}",
+            version_identifier=f"{number:08x}-9999-8888-7777-{number:012x}",
+            name=f"model-{number // 3}",
+            membership_id=membership,
+            collaboration_id="c0ffee00-0000-0000-0000-000000000000",
+            account="111122223333",
+            region="us-east-1",
+            status="ACTIVE",
+        )
+        codes = bytearray(pass_codes)
+        failures = []
+        for index, policy in enumerate(policies):
+            draw = rng.random()
+            if draw < FAIL_RATE:
+                codes[index] = 1
+                failures.append(
+                    Result(
+                        policy=policy,
+                        resource=where,
+                        status=Status.FAIL,
+                        evidence=(
+                            Evidence(
+                                path="tags.owner",
+                                actual=None,
+                                expected="present",
+                                message=f"tag owner is missing on {where.name}",
+                            ),
+                        ),
+                    )
+                )
+            elif draw < FAIL_RATE + 0.02:
+                codes[index] = 2
+        verdicts.append(VersionVerdict(where, bytes(codes), tuple(failures)))
+    return Report(
+        tool_version="bench",
+        scan=ScanInfo(
+            started_at="2025-01-01T00:00:00Z", finished_at="2025-01-01T01:00:00Z", complete=True
+        ),
+        policies=policies,
+        verdicts=tuple(verdicts),
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--versions", type=int, default=100_000)
+    parser.add_argument("--formats", default="all")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    report = synthetic_report(args.versions)
+    built = time.perf_counter() - started
+    summary = report.summary()
+    print(
+        f"report: {summary.versions:,} versions x {len(report.policies)} policies = "
+        f"{summary.passed + summary.failed + summary.skipped:,} results "
+        f"({summary.failed:,} failing), built in {built:.2f} s"
+    )
+    for fmt in parse_formats(args.formats):
+        started = time.perf_counter()
+        data = render(report, fmt)
+        elapsed = time.perf_counter() - started
+        print(f"{fmt.value:>9}: {elapsed:6.2f} s  {len(data) / 1e6:9.1f} MB")
+        del data
+
+
+if __name__ == "__main__":
+    main()

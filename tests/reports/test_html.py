@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import json
+import re
+from html import unescape
+
+from canned import HOSTILE
+
+from auditor.models import Report
+from auditor.reports.html import page_data, render_html, script_json
+
+
+def test_script_json_cannot_close_the_script_element() -> None:
+    text = script_json({"k": HOSTILE + "&"})
+    assert "<" not in text
+    assert ">" not in text
+    assert "&" not in text
+    assert "\u2028" not in text
+    assert json.loads(text) == {"k": HOSTILE + "&"}
+
+
+def test_hostile_report_has_only_its_own_two_scripts(hostile_report: Report) -> None:
+    html = render_html(hostile_report).decode()
+    assert html.lower().count("<script") == 2
+    assert "<img" not in html
+    assert "{{7*7}}" in html.replace("&#34;", '"')  # shown, never evaluated
+
+
+def test_page_fetches_nothing_and_runs_only_hashed_script(report: Report) -> None:
+    html = render_html(report).decode()
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
+    assert "url(" not in html
+    assert "@import" not in html
+    policy = unescape(re.search(r'http-equiv="Content-Security-Policy" content="([^"]*)"', html)[1])  # type: ignore[index]
+    assert "default-src 'none'" in policy
+    assert "script-src 'sha256-" in policy
+
+
+def test_page_data_rebuilds_every_result(report: Report) -> None:
+    data = page_data(report)
+    assert len(data["statuses"]) == len(report.verdicts) * len(report.policies)
+    assert data["statuses"].count("1") == len(data["failures"]) == report.summary().failed
+    assert sum(1 for f in data["failures"] if f[3] >= 0) == report.summary().waived
+
+
+def test_html_shows_gate_counts_scope_packs_and_waivers(report: Report) -> None:
+    html = render_html(report).decode()
+    assert "Gate failed" in html
+    assert 'id="count-fail">6<' in html
+    assert "ab" * 32 in html
+    assert "packs/baseline.yaml" in html
+    assert "membership m-9 (AccessDeniedException)" in html
+    assert html.count('class="tag bad">expired') == 1
+    assert html.count('class="tag warn">unmatched') == 1
+    assert html.count('class="tag ok">applied') == 1
+    assert "&#34;max_hours&#34;: 24" in html
+
+
+def test_baselined_html_lists_resolved(baselined_report: Report) -> None:
+    html = render_html(baselined_report).decode()
+    assert 'id="resolved-table"' in html
+    assert "baseline/report.json" in html
