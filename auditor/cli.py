@@ -1,11 +1,411 @@
-"""Command line: the only place that turns errors into messages and exit codes."""
+"""Command line: the only place that turns errors into messages and exit codes.
+
+Exit codes (the contract): 0 complete and the gate passed; 1 the gate failed; 2 usage or
+configuration error, nothing scanned; 3 incomplete (some of the estate could not be read),
+which wins over 1 unless ``--allow-incomplete``.
+"""
 
 from __future__ import annotations
 
+import argparse
+import dataclasses
+import json
+import logging
+import os
 import sys
 from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from auditor import __version__
+from auditor.atomic import write_atomic
+from auditor.audit import ReportBuilder, ReportOptions
+from auditor.baseline import Diff, diff_reports, render_diff_text
+from auditor.errors import AuditorError, ReportInputError, UsageError
+from auditor.inputs import read_input
+from auditor.models import Gate, Report, Result, Severity
+from auditor.policy import (
+    MissingExamples,
+    PolicySet,
+    default_pack_path,
+    list_policies,
+    load_packs,
+    pack_schema,
+    parse_param_override,
+    run_examples,
+)
+from auditor.reports import FILENAMES, Format, parse_formats, render
+from auditor.reports.json import load_report
+from auditor.waivers import load_waivers
+
+EXIT_OK = 0
+EXIT_GATE_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INCOMPLETE = 3
+
+log = logging.getLogger("auditor")
+
+DEFAULT_FORMATS = "json,html"
+
+
+# --- argument parsing ------------------------------------------------------------------
+
+
+def _severity(text: str) -> Severity:
+    try:
+        return Severity(text.lower())
+    except ValueError:
+        choices = ", ".join(s.value for s in Severity)
+        raise argparse.ArgumentTypeError(f"unknown severity {text!r} (one of: {choices})") from None
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
+    return value
+
+
+def _add_policy_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--policies",
+        action="append",
+        type=Path,
+        metavar="PATH",
+        help="a pack file or a folder of packs (repeatable; default: the shipped pack)",
+    )
+    parser.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a pack param: a JSON value, or a comma list (repeatable)",
+    )
+
+
+def _add_report_options(parser: argparse.ArgumentParser) -> None:
+    _add_policy_options(parser)
+    parser.add_argument(
+        "--output-dir",
+        type=Path,
+        default=Path("reports"),
+        metavar="DIR",
+        help="where reports go (default: reports/)",
+    )
+    parser.add_argument(
+        "--format",
+        default=DEFAULT_FORMATS,
+        metavar="LIST",
+        help=f"comma list of {', '.join(f.value for f in Format)}, or all (default: {DEFAULT_FORMATS})",
+    )
+    parser.add_argument(
+        "--fail-on",
+        type=_severity,
+        default=Severity.HIGH,
+        metavar="SEVERITY",
+        help="the gate: exit 1 on an unwaived failure at or above this severity (default: high)",
+    )
+    parser.add_argument("--waivers", type=Path, metavar="FILE", help="a waivers file (YAML)")
+    parser.add_argument(
+        "--baseline", type=Path, metavar="REPORT", help="an earlier report.json to compare with"
+    )
+    parser.add_argument(
+        "--fail-on-new-only",
+        action="store_true",
+        help="with --baseline: gate only on failures that are not in the baseline",
+    )
+    parser.add_argument(
+        "--allow-incomplete",
+        action="store_true",
+        help="exit 0 or 1 from the gate even when part of the estate could not be read",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="auditor",
+        description="Audit AWS Clean Rooms ML trained models against declarative policies.",
+    )
+    parser.add_argument("--version", action="version", version=f"auditor {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    evaluate = commands.add_parser(
+        "evaluate", help="evaluate saved GetTrainedModel responses offline"
+    )
+    evaluate.add_argument(
+        "--input",
+        action="append",
+        required=True,
+        type=Path,
+        metavar="FILE",
+        help="a JSON array, JSON Lines, or `aws cleanroomsml get-trained-model` output (repeatable)",
+    )
+    _add_report_options(evaluate)
+
+    policies = commands.add_parser("policies", help="list, validate and test policy packs")
+    policy_commands = policies.add_subparsers(dest="policies_command", required=True)
+    listing = policy_commands.add_parser("list", help="the policies a set of packs defines")
+    _add_policy_options(listing)
+    listing.add_argument("--json", action="store_true", help="machine-readable output")
+    validate = policy_commands.add_parser("validate", help="validate packs; exit 2 if invalid")
+    validate.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    test = policy_commands.add_parser("test", help="run each policy's examples")
+    test.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    policy_commands.add_parser("schema", help="print the pack JSON Schema")
+
+    report = commands.add_parser("report", help="re-render formats from a saved report.json")
+    report.add_argument("--input", required=True, type=Path, metavar="REPORT")
+    report.add_argument("--output-dir", type=Path, default=Path("reports"), metavar="DIR")
+    report.add_argument("--format", default="all", metavar="LIST")
+
+    diff = commands.add_parser("diff", help="new, resolved and unchanged failures between runs")
+    diff.add_argument("old", type=Path, metavar="OLD")
+    diff.add_argument("new", type=Path, metavar="NEW")
+    diff.add_argument("--json", action="store_true", help="machine-readable output")
+
+    # Parsed by the emulator's own parser: `auditor emulator --help` shows its flags.
+    commands.add_parser(
+        "emulator", help="serve the bundled Clean Rooms / Clean Rooms ML API emulator"
+    )
+
+    return parser
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+def _say(text: str = "", end: str = "\n") -> None:
+    """Print to stdout; a reader that went away (`| head`) must not change the exit code."""
+    try:
+        sys.stdout.write(text + end)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+def _load_policy_set(args: argparse.Namespace) -> PolicySet:
+    overrides: dict[str, Any] = {}
+    for text in args.param:
+        name, value = parse_param_override(text)
+        overrides[name] = value
+    paths = args.policies or [default_pack_path()]
+    return load_packs(paths, overrides)
+
+
+def _read_report_file(path: Path) -> Report:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ReportInputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    return load_report(data, str(path))
+
+
+def _report_options(args: argparse.Namespace) -> ReportOptions:
+    """Everything the gate needs, loaded before any work so a bad file stops the run early."""
+    if args.fail_on_new_only and args.baseline is None:
+        raise UsageError("--fail-on-new-only needs --baseline")
+    waivers = load_waivers(args.waivers) if args.waivers else ()
+    baseline = _read_report_file(args.baseline) if args.baseline else None
+    return ReportOptions(
+        gate=Gate(fail_on=args.fail_on, new_only=args.fail_on_new_only),
+        waivers=waivers,
+        baseline=baseline,
+        baseline_path=str(args.baseline) if args.baseline else None,
+        today=date.today(),
+    )
+
+
+def write_reports(report: Report, output_dir: Path, formats: Sequence[Format]) -> list[Path]:
+    """Render every format first, then write each file atomically."""
+    rendered = [(output_dir / FILENAMES[fmt], render(report, fmt)) for fmt in formats]
+    for path, data in rendered:
+        write_atomic(path, data)
+    return [path for path, _ in rendered]
+
+
+def verdict_line(report: Report) -> str:
+    summary = report.summary()
+    gate = report.gate
+    counted = ", ".join(
+        f"{count} {severity.value}"
+        for severity, count in summary.fail_by_severity.items()
+        if count and severity.at_least(gate.fail_on)
+    )
+    scope = f"{summary.versions} model versions, {summary.errors} errors"
+    if summary.waived:
+        scope += f", {summary.waived} waived"
+    new_only = " new" if gate.new_only else ""
+    if summary.gate_passed:
+        verdict = f"PASS: no unwaived{new_only} failure at or above {gate.fail_on.value}"
+    else:
+        gating = sum(1 for _ in report.gating_failures())
+        noun = "failure" if gating == 1 else "failures"
+        verdict = (
+            f"FAIL: {gating} unwaived{new_only} {noun} at or above {gate.fail_on.value} ({counted})"
+        )
+    if not report.scan.complete:
+        verdict = f"INCOMPLETE ({verdict})"
+    return f"{verdict}; {scope}"
+
+
+def exit_code(report: Report, *, allow_incomplete: bool) -> int:
+    if not report.scan.complete and (report.scan.interrupted or not allow_incomplete):
+        return EXIT_INCOMPLETE
+    return EXIT_OK if report.summary().gate_passed else EXIT_GATE_FAILED
+
+
+def _finish(report: Report, args: argparse.Namespace) -> int:
+    formats = parse_formats(args.format)
+    paths = write_reports(report, args.output_dir, formats)
+    _say(verdict_line(report))
+    for error in report.errors[:10]:
+        print(f"  error: {error.message}", file=sys.stderr)
+    if len(report.errors) > 10:
+        print(f"  ... and {len(report.errors) - 10} more errors in the report", file=sys.stderr)
+    _say("reports: " + ", ".join(str(p) for p in paths))
+    return exit_code(report, allow_incomplete=args.allow_incomplete)
+
+
+# --- commands --------------------------------------------------------------------------
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    parse_formats(args.format)
+    policy_set = _load_policy_set(args)
+    options = _report_options(args)
+    builder = ReportBuilder(policy_set, mode="evaluate")
+    for path in args.input:
+        try:
+            builder.add_all(read_input(path))
+        except OSError as exc:
+            raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+        except UnicodeDecodeError as exc:
+            raise UsageError(f"{path}: not UTF-8 text ({exc.reason})") from exc
+    return _finish(builder.build(options), args)
+
+
+def cmd_policies(args: argparse.Namespace) -> int:
+    command = args.policies_command
+    if command == "schema":
+        _say(json.dumps(pack_schema(), indent=2))
+        return EXIT_OK
+    if command == "list":
+        rows = list_policies(_load_policy_set(args))
+        if args.json:
+            _say(json.dumps([dataclasses.asdict(row) for row in rows], indent=2, default=str))
+        else:
+            for row in rows:
+                state = "" if row.enabled else "  (disabled)"
+                _say(f"{row.id:34} {row.severity.value:8} {row.title}{state}")
+        return EXIT_OK
+    paths = args.paths or [default_pack_path()]
+    policy_set = load_packs(paths, {})
+    if command == "validate":
+        for pack in policy_set.packs:
+            _say(f"ok: {pack.path} ({pack.id})")
+        _say(f"{len(policy_set.infos)} policies valid")
+        return EXIT_OK
+    outcomes = run_examples(policy_set)
+    failed = [o for o in outcomes if not o.ok]
+    for outcome in outcomes:
+        if not outcome.ok:
+            print(f"FAIL: {outcome.describe()}", file=sys.stderr)
+        elif isinstance(outcome, MissingExamples):
+            print(outcome.describe(), file=sys.stderr)
+    _say(f"{len(outcomes) - len(failed)} passed, {len(failed)} failed (policy examples)")
+    return EXIT_GATE_FAILED if failed else EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    formats = parse_formats(args.format)
+    report = _read_report_file(args.input)
+    paths = write_reports(report, args.output_dir, formats)
+    _say(verdict_line(report))
+    _say("reports: " + ", ".join(str(p) for p in paths))
+    return EXIT_OK
+
+
+def _diff_json(diff: Diff) -> dict[str, list[dict[str, Any]]]:
+    def entry(result: Result) -> dict[str, Any]:
+        return {
+            "id": result.id,
+            "policy_id": result.policy_id,
+            "severity": result.severity.value,
+            "arn": result.resource.arn,
+            "version_identifier": result.resource.version_identifier,
+            "waived": result.waiver is not None,
+        }
+
+    return {
+        "new": [entry(r) for r in diff.new],
+        "resolved": [
+            {
+                "id": r.id,
+                "policy_id": r.policy_id,
+                "severity": r.severity.value,
+                "arn": r.resource.arn,
+                "version_identifier": r.resource.version_identifier,
+            }
+            for r in diff.resolved
+        ],
+        "unchanged": [entry(r) for r in diff.unchanged],
+    }
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    diff = diff_reports(_read_report_file(args.old), _read_report_file(args.new))
+    if args.json:
+        _say(json.dumps(_diff_json(diff), indent=2))
+    else:
+        _say(render_diff_text(diff), end="")
+    return EXIT_GATE_FAILED if diff.new else EXIT_OK
+
+
+COMMANDS = {
+    "evaluate": cmd_evaluate,
+    "policies": cmd_policies,
+    "report": cmd_report,
+    "diff": cmd_diff,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    print("auditor: not wired yet", file=sys.stderr)
-    return 2
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["emulator"]:
+        from auditor.emulator import main as emulator_main
+
+        return emulator_main(arguments[1:])
+    parser = build_parser()
+    args = parser.parse_args(arguments)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return COMMANDS[args.command](args)
+    except UsageError as exc:
+        print(f"auditor: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except AuditorError as exc:
+        print(f"auditor: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("auditor: interrupted", file=sys.stderr)
+        return 130

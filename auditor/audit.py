@@ -1,0 +1,111 @@
+"""Turning evaluated versions and errors into a Report: the step between engine and writers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+
+from auditor import __version__
+from auditor.baseline import apply_baseline
+from auditor.models import Gate, ModelVersion, Report, ScanError, ScanInfo, VersionVerdict, Waiver
+from auditor.policy import PolicySet
+from auditor.waivers import apply_waivers
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True, slots=True)
+class ReportOptions:
+    """What turns raw verdicts into the report a user asked for."""
+
+    gate: Gate = field(default_factory=Gate)
+    waivers: tuple[Waiver, ...] = ()
+    baseline: Report | None = None
+    baseline_path: str | None = None
+    today: date | None = None
+
+
+class ReportBuilder:
+    """Evaluates each version as it arrives and keeps only its compact verdict."""
+
+    def __init__(
+        self,
+        policy_set: PolicySet,
+        *,
+        mode: str,
+        regions: Sequence[str] = (),
+        started_at: str | None = None,
+    ) -> None:
+        self.policy_set = policy_set
+        self.mode = mode
+        self.regions = tuple(regions)
+        self.started_at = started_at or utc_now()
+        self.verdicts: list[VersionVerdict] = []
+        self.errors: list[ScanError] = []
+
+    def add(self, item: ModelVersion | ScanError) -> None:
+        if isinstance(item, ScanError):
+            self.errors.append(item)
+        else:
+            self.verdicts.append(self.policy_set.evaluate(item))
+
+    def add_all(self, items: Iterable[ModelVersion | ScanError]) -> None:
+        for item in items:
+            self.add(item)
+
+    def build(
+        self,
+        options: ReportOptions,
+        *,
+        finished_reading: bool = True,
+        interrupted: bool = False,
+        unreached: Sequence[str] = (),
+    ) -> Report:
+        """The report; ``complete`` only when everything was read and nothing failed."""
+        regions = set(self.regions)
+        accounts: set[str] = set()
+        for verdict in self.verdicts:
+            if verdict.resource.region:
+                regions.add(verdict.resource.region)
+            if verdict.resource.account:
+                accounts.add(verdict.resource.account)
+        for error in self.errors:
+            if error.region:
+                regions.add(error.region)
+            if error.account:
+                accounts.add(error.account)
+        complete = finished_reading and not interrupted and not self.errors and not unreached
+        scan = ScanInfo(
+            started_at=self.started_at,
+            finished_at=utc_now(),
+            complete=complete,
+            mode=self.mode,
+            regions=tuple(sorted(regions)),
+            accounts=tuple(sorted(accounts)),
+            packs=self.policy_set.packs,
+            params=self.policy_set.params,
+            interrupted=interrupted,
+            unreached=tuple(unreached),
+        )
+        report = Report(
+            tool_version=__version__,
+            scan=scan,
+            policies=self.policy_set.infos,
+            verdicts=tuple(self.verdicts),
+            errors=tuple(self.errors),
+            gate=options.gate,
+        )
+        return finalize(report, options)
+
+
+def finalize(report: Report, options: ReportOptions) -> Report:
+    """Apply the gate, waivers and baseline to a report (fresh or re-read from disk)."""
+    report = replace(report, gate=options.gate)
+    if options.waivers:
+        report = apply_waivers(report, options.waivers, options.today or date.today())
+    if options.baseline is not None:
+        report = apply_baseline(report, options.baseline, options.baseline_path or "baseline")
+    return report

@@ -1,0 +1,205 @@
+"""The command line contract: exit codes, what is written, what is refused."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from auditor.cli import main
+from auditor.fleet import generate_fleet
+from auditor.reports.json import validate_report_document
+
+FLEET = generate_fleet(seed=21, models=40, noncompliant_share=0.5)
+
+
+@pytest.fixture
+def saved_responses(tmp_path: Path) -> Path:
+    path = tmp_path / "responses.json"
+    path.write_text(json.dumps([v.document for v in FLEET.versions()], indent=1))
+    return path
+
+
+@pytest.fixture
+def run(tmp_path: Path) -> Callable[..., int]:
+    def _run(*argv: str) -> int:
+        return main([*argv, "--output-dir", str(tmp_path / "out")])
+
+    return _run
+
+
+def _report(tmp_path: Path) -> dict[str, object]:
+    document = json.loads((tmp_path / "out" / "report.json").read_text())
+    validate_report_document(document, "report.json")
+    return document
+
+
+def test_evaluate_fails_the_gate_exactly_on_injected_high_violations(
+    saved_responses: Path, run: Callable[..., int], tmp_path: Path
+) -> None:
+    assert run("evaluate", "--input", str(saved_responses)) == 1
+    report = _report(tmp_path)
+    expected = {
+        (v.document["trainedModelArn"], v.version_identifier, control)
+        for v in FLEET.versions()
+        for control in v.violations
+    }
+    failures = {
+        (r["resource"]["arn"], r["resource"]["version_identifier"], r["policy_id"])
+        for r in report["results"]  # type: ignore[attr-defined]
+        if r["status"] == "fail"
+    }
+    assert failures == expected
+    assert report["summary"]["versions"] == FLEET.version_count  # type: ignore[index]
+    assert report["scan"]["complete"] is True  # type: ignore[index]
+
+
+def test_gate_at_critical_passes_when_nothing_critical_fails(
+    saved_responses: Path, run: Callable[..., int]
+) -> None:
+    assert run("evaluate", "--input", str(saved_responses), "--fail-on", "critical") == 0
+
+
+def test_invalid_pack_exits_2_and_writes_nothing(
+    saved_responses: Path,
+    run: Callable[..., int],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    pack = tmp_path / "bad.yaml"
+    pack.write_text(
+        "version: 1\npolicies:\n  - id: broken\n    title: t\n    severity: high\n"
+        "    check: {path: tags, op: regex, value: '(unclosed'}\n"
+    )
+    assert run("evaluate", "--input", str(saved_responses), "--policies", str(pack)) == 2
+    err = capsys.readouterr().err
+    assert "bad.yaml" in err
+    assert "broken" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_malformed_record_makes_the_run_incomplete_unless_allowed(
+    tmp_path: Path, run: Callable[..., int]
+) -> None:
+    good = next(FLEET.versions()).document
+    path = tmp_path / "in.jsonl"
+    path.write_text(json.dumps(good) + "\n{truncated\n")
+    assert run("evaluate", "--input", str(path)) == 3
+    errors = _report(tmp_path)["errors"]
+    assert [(e["scope"], e["line"]) for e in errors] == [("input", 2)]  # type: ignore[attr-defined]
+    assert run("evaluate", "--input", str(path), "--allow-incomplete") in (0, 1)
+
+
+def test_waiving_every_failure_passes_the_gate(
+    saved_responses: Path, run: Callable[..., int], tmp_path: Path
+) -> None:
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text(
+        "version: 1\nwaivers:\n  - policy: '*'\n    resource: '*'\n"
+        "    reason: accepted for the test\n    expires: 2999-01-01\n"
+        "    approved_by: security@example.com\n"
+    )
+    assert run("evaluate", "--input", str(saved_responses), "--waivers", str(waivers)) == 0
+    summary = _report(tmp_path)["summary"]
+    assert summary["fail_by_severity"]["high"] == 0  # type: ignore[index]
+
+
+def test_expired_waiver_no_longer_applies(
+    saved_responses: Path, run: Callable[..., int], tmp_path: Path
+) -> None:
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text(
+        "version: 1\nwaivers:\n  - policy: '*'\n    resource: '*'\n"
+        "    reason: too late\n    expires: 2020-01-01\n    approved_by: someone\n"
+    )
+    assert run("evaluate", "--input", str(saved_responses), "--waivers", str(waivers)) == 1
+
+
+def test_baseline_new_only_gate_passes_on_a_rerun(
+    saved_responses: Path, run: Callable[..., int], tmp_path: Path
+) -> None:
+    assert run("evaluate", "--input", str(saved_responses)) == 1
+    baseline = tmp_path / "baseline.json"
+    (tmp_path / "out" / "report.json").rename(baseline)
+    argv = ["evaluate", "--input", str(saved_responses), "--baseline", str(baseline)]
+    assert run(*argv, "--fail-on-new-only") == 0
+    results = _report(tmp_path)["results"]
+    assert {r["baseline"] for r in results if r["status"] == "fail"} == {"unchanged"}  # type: ignore[attr-defined]
+
+
+def test_fail_on_new_only_without_baseline_is_a_usage_error(
+    saved_responses: Path, run: Callable[..., int]
+) -> None:
+    assert run("evaluate", "--input", str(saved_responses), "--fail-on-new-only") == 2
+
+
+def test_unknown_format_is_a_usage_error(saved_responses: Path, run: Callable[..., int]) -> None:
+    assert run("evaluate", "--input", str(saved_responses), "--format", "json,pdf") == 2
+
+
+def test_report_rerenders_every_format_from_a_saved_report(
+    saved_responses: Path, run: Callable[..., int], tmp_path: Path
+) -> None:
+    run("evaluate", "--input", str(saved_responses), "--format", "json")
+    saved = tmp_path / "saved.json"
+    (tmp_path / "out" / "report.json").rename(saved)
+    assert main(["report", "--input", str(saved), "--output-dir", str(tmp_path / "again")]) == 0
+    names = sorted(p.name for p in (tmp_path / "again").iterdir())
+    assert names == sorted(
+        [
+            "report.json",
+            "report.html",
+            "report.sarif",
+            "report.junit.xml",
+            "report.md",
+            "report.csv",
+        ]
+    )
+    assert (tmp_path / "again" / "report.json").read_bytes() == saved.read_bytes()
+
+
+def test_diff_lists_new_failures_and_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    versions = list(FLEET.versions())
+    clean = [v.document for v in versions if not v.violations]
+    old_in, new_in = tmp_path / "old.json", tmp_path / "new.json"
+    old_in.write_text(json.dumps(clean))
+    new_in.write_text(json.dumps([v.document for v in versions]))
+    main(["evaluate", "--input", str(old_in), "--output-dir", str(tmp_path / "old")])
+    main(["evaluate", "--input", str(new_in), "--output-dir", str(tmp_path / "new")])
+    capsys.readouterr()
+    code = main(
+        [
+            "diff",
+            str(tmp_path / "old" / "report.json"),
+            str(tmp_path / "new" / "report.json"),
+            "--json",
+        ]
+    )
+    diff = json.loads(capsys.readouterr().out)
+    assert code == 1
+    assert len(diff["new"]) == sum(len(v.violations) for v in versions)
+    assert diff["resolved"] == []
+
+
+def test_policies_test_runs_the_shipped_examples(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["policies", "test"]) == 0
+    assert " 0 failed" in capsys.readouterr().out
+
+
+def test_policies_list_json_names_the_five_mission_controls(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["policies", "list", "--json"]) == 0
+    ids = {row["id"] for row in json.loads(capsys.readouterr().out)}
+    assert {
+        "kms-key-present",
+        "required-tags",
+        "allowed-instance-types",
+        "max-training-runtime",
+        "no-reserved-tag-prefix",
+    } <= ids
