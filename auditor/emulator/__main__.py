@@ -1,0 +1,5 @@
+from __future__ import annotations
+
+from auditor.emulator.command import main
+
+raise SystemExit(main())

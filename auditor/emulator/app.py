@@ -1,0 +1,379 @@
+"""The emulator's aiohttp application: routing, the read operations, knobs and faults."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import socket
+import struct
+import time
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote
+
+from aiohttp import web
+
+from auditor.emulator.catalog import Catalog, CatalogMembership, CatalogModel, build_catalog
+from auditor.emulator.config import EmulatorConfig, Fault, FaultKind
+from auditor.emulator.counters import Counters
+from auditor.emulator.paging import Pager, PagingError
+from auditor.emulator.throttle import Clock, Throttle
+from auditor.emulator.wire import (
+    CLEANROOMS,
+    CLEANROOMS_ML,
+    Caller,
+    aws_operation_name,
+    error_response,
+    json_response,
+    list_body,
+    parse_authorization,
+)
+from auditor.fleet import Fleet
+
+log = logging.getLogger(__name__)
+
+LIST_MEMBERSHIPS = "ListMemberships"
+LIST_TRAINED_MODELS = "ListTrainedModels"
+LIST_TRAINED_MODEL_VERSIONS = "ListTrainedModelVersions"
+GET_TRAINED_MODEL = "GetTrainedModel"
+LIST_TAGS_FOR_RESOURCE = "ListTagsForResource"
+READ_OPERATIONS = frozenset(
+    {
+        LIST_MEMBERSHIPS,
+        LIST_TRAINED_MODELS,
+        LIST_TRAINED_MODEL_VERSIONS,
+        GET_TRAINED_MODEL,
+        LIST_TAGS_FOR_RESOURCE,
+    }
+)
+UNKNOWN_OPERATION = "Unknown"
+ADMIN_PREFIX = "/_emulator/"
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    operation: str
+    supported: bool
+    membership_id: str = ""
+    arn: str = ""
+
+
+class ApiFailure(Exception):
+    """A request the API answers with an error; ``resource`` is still counted."""
+
+    def __init__(self, status: int, code: str, message: str, resource: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.resource = resource
+
+
+@dataclass(frozen=True, slots=True)
+class Served:
+    body: bytes
+    resource: str | None
+    fault_keys: tuple[str, ...]
+
+
+def route(method: str, path: str, service: str | None) -> Route:
+    """Which operation ``method path`` is; labels arrive percent-encoded and are decoded here."""
+    parts = path.rstrip("/").split("/")
+    ml = service != CLEANROOMS
+    if method == "GET":
+        if parts == ["", "memberships"] and service != CLEANROOMS_ML:
+            return Route(LIST_MEMBERSHIPS, supported=True)
+        if len(parts) >= 4 and parts[1] == "memberships" and parts[3] == "trained-models" and ml:
+            membership_id = unquote(parts[2])
+            if len(parts) == 4:
+                return Route(LIST_TRAINED_MODELS, True, membership_id)
+            if len(parts) == 5:
+                return Route(GET_TRAINED_MODEL, True, membership_id, unquote(parts[4]))
+            if len(parts) == 6 and parts[5] == "versions":
+                return Route(LIST_TRAINED_MODEL_VERSIONS, True, membership_id, unquote(parts[4]))
+        if len(parts) == 3 and parts[1] == "tags":
+            return Route(LIST_TAGS_FOR_RESOURCE, True, arn=unquote(parts[2]))
+    name = aws_operation_name(method, path, service)
+    return Route(name or UNKNOWN_OPERATION, supported=False)
+
+
+class Emulator:
+    """Serves one fleet; owns the counters, buckets, RNGs and fault budgets of one server."""
+
+    def __init__(
+        self,
+        fleet: Fleet | Catalog,
+        config: EmulatorConfig | None = None,
+        counters: Counters | None = None,
+        clock: Clock = time.monotonic,
+    ) -> None:
+        self.catalog = fleet if isinstance(fleet, Catalog) else build_catalog(fleet)
+        self.config = config or EmulatorConfig()
+        self.counters = counters or Counters()
+        self._throttle = Throttle(self.config, clock)
+        self._pager = Pager(self.config.page_cap)
+        self._error_rng = random.Random(self.config.seed)  # noqa: S311 - fault injection
+        self._latency_rng = random.Random(self.config.seed + 1)  # noqa: S311
+        self._fault_uses: Counter[str] = Counter()
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self.handle)
+        return app
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        path = request.raw_path.partition("?")[0]
+        if path.startswith(ADMIN_PREFIX):
+            return self._admin(request.method, path)
+        caller = parse_authorization(request.headers.get("Authorization"))
+        found = route(request.method, path, caller.service if caller else None)
+        operation = found.operation
+        if caller is None:
+            self.counters.record(operation, 403, refused=True)
+            return error_response(
+                403, "MissingAuthenticationTokenException", "Missing Authentication Token"
+            )
+        if not found.supported:
+            refusal = _refusal(operation, caller, request.method, path)
+            self.counters.record(operation, refusal.status, caller=caller.key, refused=True)
+            return refusal
+        config = self.config
+        if config.latency_ms or config.jitter_ms:
+            jitter = self._latency_rng.uniform(-config.jitter_ms, config.jitter_ms)
+            await asyncio.sleep(max(0.0, config.latency_ms + jitter) / 1000)
+        if not self._throttle.admit(operation):
+            self.counters.record(operation, 429, caller=caller.key, throttled=True)
+            return error_response(429, "ThrottlingException", "Rate exceeded")
+        if config.error_rate and self._error_rng.random() < config.error_rate:
+            self.counters.record(operation, 500, caller=caller.key)
+            return error_response(500, "InternalServerException", "Internal server error")
+        try:
+            served = self._serve(found, caller, request)
+        except ApiFailure as failure:
+            self.counters.record(
+                operation, failure.status, resource=failure.resource, caller=caller.key
+            )
+            return error_response(failure.status, failure.code, failure.message)
+        except Exception:
+            # An emulator bug must still look like AWS to the client under test.
+            log.exception("emulator failed serving %s %s", request.method, path)
+            self.counters.record(operation, 500, caller=caller.key)
+            return error_response(500, "InternalServerException", "Emulator failure")
+        fault = self._fault_for(served.fault_keys, operation)
+        self.counters.record(
+            operation, 200, resource=served.resource, caller=caller.key, faulted=fault is not None
+        )
+        if fault is None:
+            return json_response(served.body)
+        return await _faulty_response(request, fault, served.body)
+
+    def _admin(self, method: str, path: str) -> web.Response:
+        if method == "GET" and path == ADMIN_PREFIX + "counters":
+            return json_response(json.dumps(self.counters.snapshot()).encode())
+        if method == "POST" and path == ADMIN_PREFIX + "reset":
+            self.counters.reset()
+            return json_response(b"{}")
+        return error_response(404, "UnknownOperationException", f"No admin endpoint {path}")
+
+    def _fault_for(self, keys: tuple[str, ...], operation: str) -> Fault | None:
+        faults = self.config.faults
+        if not faults:
+            return None
+        for key in (*keys, operation):
+            fault = faults.get(key)
+            if fault is None:
+                continue
+            if fault.times is not None:
+                if self._fault_uses[key] >= fault.times:
+                    return None
+                self._fault_uses[key] += 1
+            return fault
+        return None
+
+    # -- operations -------------------------------------------------------------------------
+
+    def _serve(self, found: Route, caller: Caller, request: web.Request) -> Served:
+        query = request.query
+        operation = found.operation
+        if operation == GET_TRAINED_MODEL:
+            return self._get_trained_model(found, caller, query.get("versionIdentifier"))
+        if operation == LIST_TRAINED_MODEL_VERSIONS:
+            model = self._model(found, caller)
+            status = query.get("status")
+            items = [v.summary for v in model.versions if status is None or v.status == status]
+            body = self._page(operation, f"{model.arn}|{status}", items, query, model.arn)
+            return Served(body, model.arn, (model.arn, model.membership_id))
+        if operation == LIST_TRAINED_MODELS:
+            membership = self._membership(found.membership_id, caller, resource=found.membership_id)
+            items = [m.latest.summary for m in membership.models]
+            body = self._page(operation, membership.id, items, query, membership.id)
+            return Served(body, membership.id, (membership.id,))
+        if operation == LIST_MEMBERSHIPS:
+            status = query.get("status")
+            items = [
+                m.summary
+                for m in self.catalog.memberships
+                if self._visible(m, caller) and (status is None or m.status == status)
+            ]
+            scope = f"{caller.region}|{status}"
+            body = self._page(operation, scope, items, query, None, "membershipSummaries")
+            return Served(body, None, ())
+        if operation == LIST_TAGS_FOR_RESOURCE:
+            return self._list_tags(found.arn)
+        raise AssertionError(operation)  # pragma: no cover - route() only marks these supported
+
+    def _page(
+        self,
+        operation: str,
+        scope: str,
+        items: list[bytes],
+        query: Any,
+        resource: str | None,
+        field: str = "trainedModels",
+    ) -> bytes:
+        try:
+            page = self._pager.page(
+                operation, scope, len(items), query.get("maxResults"), query.get("nextToken")
+            )
+        except PagingError as exc:
+            raise ApiFailure(400, "ValidationException", str(exc), resource) from exc
+        return list_body(field, items[page.start : page.stop], page.next_token)
+
+    def _visible(self, membership: CatalogMembership, caller: Caller) -> bool:
+        return not self.config.region_scoped or membership.region == caller.region
+
+    def _membership(self, membership_id: str, caller: Caller, resource: str) -> CatalogMembership:
+        membership = self.catalog.membership_by_id.get(membership_id)
+        if membership is None or not self._visible(membership, caller):
+            raise ApiFailure(
+                404, "ResourceNotFoundException", f"Membership {membership_id} not found", resource
+            )
+        if membership_id in self.config.deny_memberships:
+            raise ApiFailure(
+                403,
+                "AccessDeniedException",
+                f"User: {caller.access_key_id} is not authorized to access membership "
+                f"{membership_id}",
+                resource,
+            )
+        return membership
+
+    def _model(self, found: Route, caller: Caller) -> CatalogModel:
+        self._membership(found.membership_id, caller, resource=found.arn)
+        model = self.catalog.model_by_arn.get(found.arn)
+        if model is None or model.membership_id != found.membership_id:
+            raise ApiFailure(
+                404, "ResourceNotFoundException", f"Trained model {found.arn} not found", found.arn
+            )
+        return model
+
+    def _get_trained_model(self, found: Route, caller: Caller, version_id: str | None) -> Served:
+        requested = f"{found.arn}#{version_id}" if version_id else found.arn
+        try:
+            model = self._model(found, caller)
+        except ApiFailure as failure:
+            failure.resource = requested
+            raise
+        version = model.by_version.get(version_id) if version_id else model.latest
+        if version is None:
+            raise ApiFailure(
+                404,
+                "ResourceNotFoundException",
+                f"Trained model {found.arn} has no version {version_id}",
+                requested,
+            )
+        vanished = self.config.vanish_models
+        if vanished and (model.arn in vanished or version.key in vanished):
+            raise ApiFailure(
+                404,
+                "ResourceNotFoundException",
+                f"Trained model {model.arn} not found",
+                version.key,
+            )
+        return Served(version.body, version.key, (version.key, model.arn, model.membership_id))
+
+    def _list_tags(self, arn: str) -> Served:
+        model = self.catalog.model_by_arn.get(arn)
+        if model is not None and arn not in self.config.vanish_models:
+            return Served(model.tags_body, arn, (arn,))
+        if arn in self.catalog.membership_by_arn:
+            return Served(b'{"tags":{}}', arn, (arn,))
+        raise ApiFailure(404, "ResourceNotFoundException", f"Resource {arn} not found", arn)
+
+
+def _refusal(operation: str, caller: Caller, method: str, path: str) -> web.Response:
+    if operation == UNKNOWN_OPERATION:
+        return error_response(404, "UnknownOperationException", f"No operation at {method} {path}")
+    # A real AWS operation the emulator does not serve (every mutating one): answer as IAM
+    # would for the auditor's read-only role.
+    return error_response(
+        403,
+        "AccessDeniedException",
+        f"User: {caller.access_key_id} is not authorized to perform: "
+        f"{caller.service}:{operation} (the emulator serves read operations only)",
+    )
+
+
+# -- faults ---------------------------------------------------------------------------------
+
+
+def _wrong_types(value: Any, key: str = "") -> Any:
+    """Strings become numbers and booleans strings, which botocore's rest-json parser passes
+    through; timestamps and numbers are left alone because botocore would fail converting them
+    (raising a bare ``ValueError`` out of the client call)."""
+    if isinstance(value, dict):
+        return {k: _wrong_types(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_wrong_types(v, key) for v in value]
+    if key in ("createTime", "updateTime", "nextToken"):
+        return value
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, str):
+        return len(value)
+    return value
+
+
+def _padded(body: bytes, size: int) -> bytes:
+    document = json.loads(body)
+    filler = "x" * max(0, size - len(body))
+    if "description" in document or "trainedModelArn" in document:
+        document["description"] = filler
+    else:
+        document["padding"] = filler
+    return json.dumps(document).encode()
+
+
+async def _faulty_response(request: web.Request, fault: Fault, body: bytes) -> web.StreamResponse:
+    kind = fault.kind
+    if kind is FaultKind.SLOW:
+        await asyncio.sleep(fault.delay_s)
+        return json_response(body)
+    if kind is FaultKind.NOT_JSON:
+        return web.Response(
+            body=b"<html><body><h1>502 Bad Gateway</h1></body></html>",
+            content_type="text/html",
+        )
+    if kind is FaultKind.WRONG_TYPES:
+        return json_response(json.dumps(_wrong_types(json.loads(body))).encode())
+    if kind is FaultKind.HUGE:
+        return json_response(_padded(body, fault.huge_bytes))
+    # RESET and TRUNCATED: promise the whole body, send half, then cut the connection.
+    response = web.StreamResponse(status=200, headers={"Content-Type": "application/json"})
+    response.content_length = len(body)
+    await response.prepare(request)
+    await response.write(body[: len(body) // 2])
+    transport = request.transport
+    if transport is not None:
+        if kind is FaultKind.RESET:
+            sock = transport.get_extra_info("socket")
+            if sock is not None:
+                # SO_LINGER 0: close() sends RST instead of FIN.
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            transport.abort()
+        else:
+            transport.close()
+    return response

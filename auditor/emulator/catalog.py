@@ -1,0 +1,139 @@
+"""The fleet as the wire sees it: every body and list item serialised once, at startup."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from auditor.fleet import Fleet, FleetMembership, FleetModel
+
+# Clean Rooms timestamps carry no timestampFormat, so rest-json uses epoch seconds;
+# Clean Rooms ML declares iso8601, which the fleet's documents already hold.
+MEMBERSHIP_CREATED = datetime(2025, 12, 1, tzinfo=UTC)
+MEMBERSHIP_UPDATED = datetime(2025, 12, 1, 1, tzinfo=UTC)
+
+_SUMMARY_FIELDS = (
+    "createTime",
+    "updateTime",
+    "trainedModelArn",
+    "versionIdentifier",
+    "incrementalTrainingDataChannels",
+    "name",
+    "description",
+    "membershipIdentifier",
+    "collaborationIdentifier",
+    "status",
+    "configuredModelAlgorithmAssociationArn",
+)
+
+
+def dumps(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+def membership_summary(membership: FleetMembership) -> dict[str, Any]:
+    """A ``MembershipSummary`` with every required member."""
+    return {
+        "id": membership.id,
+        "arn": membership.arn,
+        "collaborationArn": membership.collaboration_arn,
+        "collaborationId": membership.collaboration_id,
+        "collaborationCreatorAccountId": membership.account,
+        "collaborationCreatorDisplayName": "collaboration-creator",
+        "collaborationName": membership.collaboration_name,
+        "createTime": MEMBERSHIP_CREATED.timestamp(),
+        "updateTime": MEMBERSHIP_UPDATED.timestamp(),
+        "status": membership.status,
+        "memberAbilities": ["CAN_QUERY", "CAN_RECEIVE_RESULTS"],
+        "paymentConfiguration": {"queryCompute": {"isResponsible": True}},
+    }
+
+
+def trained_model_summary(document: Mapping[str, Any]) -> dict[str, Any]:
+    """A ``TrainedModelSummary`` (also the item of ListTrainedModelVersions) of one version."""
+    return {key: document[key] for key in _SUMMARY_FIELDS if key in document}
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogVersion:
+    key: str  # "<model ARN>#<version id>": the counters' and faults' resource key
+    version_identifier: str
+    status: str
+    body: bytes  # the GetTrainedModel response
+    summary: bytes  # one ListTrainedModels / ListTrainedModelVersions item
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogModel:
+    arn: str
+    membership_id: str
+    versions: tuple[CatalogVersion, ...]
+    by_version: Mapping[str, CatalogVersion]
+    tags_body: bytes
+
+    @property
+    def latest(self) -> CatalogVersion:
+        return self.versions[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogMembership:
+    id: str
+    arn: str
+    region: str
+    status: str
+    summary: bytes
+    models: tuple[CatalogModel, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    memberships: tuple[CatalogMembership, ...]
+    membership_by_id: Mapping[str, CatalogMembership]
+    model_by_arn: Mapping[str, CatalogModel]
+    membership_by_arn: Mapping[str, CatalogMembership]
+
+
+def _model(model: FleetModel) -> CatalogModel:
+    versions = tuple(
+        CatalogVersion(
+            key=f"{model.arn}#{v.version_identifier}",
+            version_identifier=v.version_identifier,
+            status=str(v.document.get("status", "")),
+            body=dumps(v.document),
+            summary=dumps(trained_model_summary(v.document)),
+        )
+        for v in model.versions
+    )
+    return CatalogModel(
+        arn=model.arn,
+        membership_id=model.membership_id,
+        versions=versions,
+        by_version={v.version_identifier: v for v in versions},
+        tags_body=dumps({"tags": dict(model.latest.document.get("tags", {}))}),
+    )
+
+
+def build_catalog(fleet: Fleet) -> Catalog:
+    """Serialise every response body of ``fleet`` once; models without versions are skipped."""
+    models = [_model(m) for m in fleet.models if m.versions]
+    memberships = tuple(
+        CatalogMembership(
+            id=m.id,
+            arn=m.arn,
+            region=m.region,
+            status=m.status,
+            summary=dumps(membership_summary(m)),
+            models=tuple(model for model in models if model.membership_id == m.id),
+        )
+        for m in fleet.memberships
+    )
+    return Catalog(
+        memberships=memberships,
+        membership_by_id={m.id: m for m in memberships},
+        model_by_arn={m.arn: m for m in models},
+        membership_by_arn={m.arn: m for m in memberships},
+    )

@@ -1,0 +1,121 @@
+"""``python -m auditor.emulator``: serve a fleet until SIGTERM/SIGINT (benchmarks, the demo)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from auditor.emulator.app import Emulator
+from auditor.emulator.config import EmulatorConfig, RateLimit
+from auditor.emulator.server import serve_until
+from auditor.fleet import Fleet, generate_fleet, load_fleet
+
+READY_PREFIX = "EMULATOR_URL="
+
+
+def _versions_range(text: str) -> tuple[int, int]:
+    try:
+        low_text, _, high_text = text.partition(",")
+        low, high = int(low_text), int(high_text or low_text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected LO,HI, got {text!r}") from exc
+    if not 1 <= low <= high:
+        raise argparse.ArgumentTypeError(f"expected 1 <= LO <= HI, got {text!r}")
+    return low, high
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="auditor emulator",
+        description="Serve a fleet over the Clean Rooms / Clean Rooms ML read APIs. Prints "
+        f"one line {READY_PREFIX}http://HOST:PORT when ready; stops on SIGTERM/SIGINT.",
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    fleet = parser.add_argument_group("fleet (a file, or generated from a seed)")
+    fleet.add_argument("--fleet", type=Path, help="a fleet JSON written by Fleet.to_json")
+    fleet.add_argument("--seed", type=int, default=7)
+    fleet.add_argument("--memberships", type=int, default=3)
+    fleet.add_argument("--models", type=int, default=30)
+    fleet.add_argument(
+        "--versions-per-model", type=_versions_range, default=(1, 3), metavar="LO,HI"
+    )
+    fleet.add_argument("--noncompliant-share", type=float, default=0.3)
+    knobs = parser.add_argument_group("knobs (all off by default)")
+    knobs.add_argument("--rate", type=float, help="requests/s per operation (token bucket)")
+    knobs.add_argument("--burst", type=int, help="bucket capacity (default: max(1, rate))")
+    knobs.add_argument("--latency-ms", type=float, default=0.0)
+    knobs.add_argument("--jitter-ms", type=float, default=0.0)
+    knobs.add_argument("--error-rate", type=float, default=0.0, help="share of 500 responses")
+    knobs.add_argument("--error-seed", type=int, default=0)
+    knobs.add_argument("--page-cap", type=int, help="serve at most N items per page")
+    knobs.add_argument("--deny-membership", action="append", default=[], metavar="ID")
+    knobs.add_argument("--vanish-model", action="append", default=[], metavar="ARN")
+    knobs.add_argument(
+        "--any-region",
+        action="store_true",
+        help="serve every membership whatever region the caller signs for",
+    )
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
+    """The ``EmulatorConfig`` the parsed flags describe; raises ``ValueError`` if invalid."""
+    rate_limit = None
+    if args.rate is not None:
+        burst = args.burst if args.burst is not None else max(1, int(args.rate))
+        rate_limit = RateLimit(rate=args.rate, burst=burst)
+    return EmulatorConfig(
+        rate_limit=rate_limit,
+        latency_ms=args.latency_ms,
+        jitter_ms=args.jitter_ms,
+        error_rate=args.error_rate,
+        seed=args.error_seed,
+        page_cap=args.page_cap,
+        deny_memberships=frozenset(args.deny_membership),
+        vanish_models=frozenset(args.vanish_model),
+        region_scoped=not args.any_region,
+    )
+
+
+def fleet_from_args(args: argparse.Namespace) -> Fleet:
+    """The fleet file, or a generated fleet; raises ``ValueError`` for an unreadable file."""
+    if args.fleet is not None:
+        return load_fleet(args.fleet)
+    return generate_fleet(
+        seed=args.seed,
+        memberships=args.memberships,
+        models=args.models,
+        versions_per_model=args.versions_per_model,
+        noncompliant_share=args.noncompliant_share,
+    )
+
+
+async def _serve(emulator: Emulator, host: str, port: int) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+
+    def ready(url: str) -> None:
+        print(f"{READY_PREFIX}{url}", flush=True)
+
+    await serve_until(emulator, host, port, ready, stop.wait)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Serve until SIGTERM/SIGINT; 0 on a clean stop, 2 on bad arguments or fleet file."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        config = config_from_args(args)
+        fleet = fleet_from_args(args)
+    except ValueError as exc:
+        print(f"auditor emulator: error: {exc}", file=sys.stderr)
+        return 2
+    asyncio.run(_serve(Emulator(fleet, config), args.host, args.port))
+    return 0

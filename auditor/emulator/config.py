@@ -1,0 +1,74 @@
+"""The emulator's knobs: rate limits, latency, injected errors and faults (all off by default)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """A token bucket: refills ``rate`` tokens per second up to ``burst`` tokens."""
+
+    rate: float
+    burst: int
+
+    def __post_init__(self) -> None:
+        if self.rate <= 0 or self.burst < 1:
+            raise ValueError(f"rate must be > 0 and burst >= 1, got {self.rate}, {self.burst}")
+
+
+class FaultKind(StrEnum):
+    """A way a response can go wrong on the wire (beyond a clean AWS error)."""
+
+    RESET = "reset"  # connection reset after part of the body
+    TRUNCATED = "truncated"  # Content-Length promises more than is sent, then a clean close
+    NOT_JSON = "not-json"  # 200 with an HTML body
+    WRONG_TYPES = "wrong-types"  # 200 JSON whose fields have the wrong types
+    HUGE = "huge"  # 200 JSON of valid shape padded to ``huge_bytes``
+    SLOW = "slow"  # the normal response, after ``delay_s`` more seconds
+
+
+@dataclass(frozen=True, slots=True)
+class Fault:
+    """One injected fault; ``times`` limits it to the first N matching requests (None: always)."""
+
+    kind: FaultKind
+    times: int | None = None
+    delay_s: float = 5.0
+    huge_bytes: int = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class EmulatorConfig:
+    """How the emulator misbehaves. The default is a fast, faithful, well-behaved AWS.
+
+    ``rate_limits`` maps an AWS operation name (``GetTrainedModel``) to its own bucket;
+    every other operation gets its own bucket shaped by ``rate_limit`` when that is set.
+    ``faults`` is keyed by a model ARN, a ``"<model ARN>#<version id>"``, a membership id
+    or an operation name; the most specific key that matches a request wins.
+    """
+
+    rate_limit: RateLimit | None = None
+    rate_limits: Mapping[str, RateLimit] = field(default_factory=dict)
+    latency_ms: float = 0.0
+    jitter_ms: float = 0.0
+    error_rate: float = 0.0
+    seed: int = 0
+    page_cap: int | None = None
+    deny_memberships: frozenset[str] = frozenset()
+    vanish_models: frozenset[str] = frozenset()
+    faults: Mapping[str, Fault] = field(default_factory=dict)
+    region_scoped: bool = True
+
+    def __post_init__(self) -> None:
+        if self.latency_ms < 0 or self.jitter_ms < 0:
+            raise ValueError("latency_ms and jitter_ms must be >= 0")
+        if not 0.0 <= self.error_rate <= 1.0:
+            raise ValueError(f"error_rate must be within [0, 1], got {self.error_rate}")
+        if self.page_cap is not None and self.page_cap < 1:
+            raise ValueError(f"page_cap must be >= 1, got {self.page_cap}")
+
+    def limit_for(self, operation: str) -> RateLimit | None:
+        return self.rate_limits.get(operation, self.rate_limit)
