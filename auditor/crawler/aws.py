@@ -8,6 +8,7 @@ nothing here re-reads them. botocore's retries are off (one attempt per call) be
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
@@ -120,7 +121,9 @@ async def open_aws_api(
     region is given or configured.
     """
     session = session or aioboto3.Session(profile_name=profile_name)
-    region = region_name or session.region_name
+    # botocore reads AWS_DEFAULT_REGION but not AWS_REGION, which every other AWS SDK and
+    # the AWS CLI v2 honour; fall back to it so `AWS_REGION=... auditor scan` works
+    region = region_name or session.region_name or os.environ.get("AWS_REGION")
     if not region:
         raise UsageError("no AWS region: pass --region or set AWS_REGION / a profile region")
     config = client_config(

@@ -130,7 +130,7 @@ class RateController:
         self._set_rate(min(self.rate, ticket.rate))
 
     def _advance(self, now: float) -> None:
-        elapsed = max(0.0, now - self._updated)
+        elapsed = min(1.0, max(0.0, now - self._updated))
         self._updated = now
         if self.phase is Phase.MEASURING:
             self._maybe_finish_measuring(now)
