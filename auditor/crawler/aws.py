@@ -11,10 +11,12 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import aioboto3
 from botocore.config import Config
+from botocore.utils import parse_timestamp
 
 from auditor.crawler.api import Operation, Page
 from auditor.crawler.translate import to_document, to_page, translate_error
@@ -102,6 +104,27 @@ class AwsCleanRoomsApi:
         return response
 
 
+def _parse_timestamp(value: Any) -> datetime:
+    # botocore's default goes through dateutil (~0.1 ms a field, a fifth of a crawl's CPU);
+    # ISO 8601 as AWS sends it parses in C, anything else takes botocore's own path
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    parsed: datetime = parse_timestamp(value)
+    return parsed
+
+
+def _use_fast_timestamps(session: aioboto3.Session) -> None:
+    botocore_session = getattr(session, "_session", None)
+    if botocore_session is not None:
+        factory = botocore_session.get_component("response_parser_factory")
+        factory.set_parser_defaults(timestamp_parser=_parse_timestamp)
+
+
 @asynccontextmanager
 async def open_aws_api(
     *,
@@ -120,7 +143,9 @@ async def open_aws_api(
     without them the SDK's own endpoint configuration applies. Raises ``UsageError`` when no
     region is given or configured.
     """
-    session = session or aioboto3.Session(profile_name=profile_name)
+    if session is None:
+        session = aioboto3.Session(profile_name=profile_name)
+        _use_fast_timestamps(session)
     # botocore reads AWS_DEFAULT_REGION but not AWS_REGION, which every other AWS SDK and
     # the AWS CLI v2 honour; fall back to it so `AWS_REGION=... auditor scan` works
     region = region_name or session.region_name or os.environ.get("AWS_REGION")
