@@ -1,0 +1,63 @@
+"""The seam between the crawler and AWS: one method per read operation, parsed pages out.
+
+``CleanRoomsApi`` is all the pipeline knows about AWS. ``auditor.crawler.aws`` implements it
+over aioboto3; ``auditor.crawler.fake`` serves a ``Fleet`` from memory for tests. Every method
+raises only ``auditor.errors.ApiError`` subclasses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Protocol
+
+
+class Operation(StrEnum):
+    """The only AWS operations the crawler may ever call: all of them read-only."""
+
+    LIST_MEMBERSHIPS = "ListMemberships"
+    LIST_TRAINED_MODELS = "ListTrainedModels"
+    LIST_TRAINED_MODEL_VERSIONS = "ListTrainedModelVersions"
+    GET_TRAINED_MODEL = "GetTrainedModel"
+
+
+READ_OPERATIONS = frozenset(Operation)
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a paged list call: the summaries and the token for the next page, if any."""
+
+    items: tuple[Mapping[str, Any], ...]
+    next_token: str | None = None
+
+
+class CleanRoomsApi(Protocol):
+    """Read access to Clean Rooms memberships and Clean Rooms ML trained models in one region."""
+
+    @property
+    def region(self) -> str: ...
+
+    async def list_memberships(self, *, status: str | None, next_token: str | None) -> Page:
+        """One page of ``ListMemberships`` (``membershipSummaries``), optionally by status."""
+        ...
+
+    async def list_trained_models(self, membership_id: str, *, next_token: str | None) -> Page:
+        """One page of ``ListTrainedModels``: the latest version of each model."""
+        ...
+
+    async def list_trained_model_versions(
+        self, membership_id: str, model_arn: str, *, next_token: str | None
+    ) -> Page:
+        """One page of ``ListTrainedModelVersions``: every version of one model."""
+        ...
+
+    async def get_trained_model(
+        self, membership_id: str, model_arn: str, *, version_identifier: str | None
+    ) -> Mapping[str, Any]:
+        """The ``GetTrainedModel`` body (timestamps as ISO 8601 UTC, no ``ResponseMetadata``).
+
+        Without ``version_identifier`` the service returns the latest version.
+        """
+        ...

@@ -1,0 +1,530 @@
+"""The crawl: every trained model version in scope, read once, streamed to a consumer.
+
+A pipeline of bounded memory object streams, each stage a pool of workers::
+
+    memberships (ListMemberships, paged)
+      -> models      (ListTrainedModels per membership, paged)
+      -> versions    (ListTrainedModelVersions per model, paged; skipped for --latest-only)
+      -> documents   (GetTrainedModel per version) -> ModelVersion | ScanError -> consumer
+
+Streams are bounded, so a slow consumer or a huge estate applies backpressure instead of
+queueing everything. Every call goes through its operation's ``Pacer`` (adaptive rate), one
+shared ``CapacityLimiter`` (in-flight calls, ``--concurrency``) and ``call_with_retry``.
+Anything that cannot be read becomes a ``ScanError`` in the output, never a silent gap.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, TypeVar
+
+import anyio
+from anyio.abc import TaskGroup
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+from auditor.crawler.api import CleanRoomsApi, Operation, Page
+from auditor.crawler.ratecontrol import Pacer, RateConfig, RateController
+from auditor.crawler.retry import AnyioClock, Clock, Deadline, RetryPolicy, call_with_retry
+from auditor.crawler.stats import CrawlStats
+from auditor.errors import (
+    ApiError,
+    ConnectionFailure,
+    MalformedResponseError,
+    ThrottledError,
+    UsageError,
+)
+from auditor.models import ErrorScope, ModelVersion, Resource, ScanError
+
+T = TypeVar("T")
+CrawlItem = ModelVersion | ScanError
+
+# 32 in flight covers ~160 req/s at a real account's ~200 ms control-plane latency, above
+# what these APIs are likely to allow one caller, so the pacers (not the pool) set the pace;
+# it stays small enough to be polite and to fit botocore's connection pool.
+DEFAULT_CONCURRENCY = 32
+DEFAULT_MEMBERSHIP_STATUSES = ("ACTIVE",)
+
+
+@dataclass(frozen=True, slots=True)
+class CrawlScope:
+    """What to read: explicit memberships, explicit model ARNs, or (both empty) everything."""
+
+    memberships: tuple[str, ...] = ()
+    model_arns: tuple[str, ...] = ()
+    latest_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CrawlConfig:
+    """How to read it.
+
+    ``membership_statuses``: ListMemberships is filtered to these (one listing per status);
+    the default reads ACTIVE memberships only, since the models of REMOVED or
+    COLLABORATION_DELETED memberships can no longer be read; ``()`` lists every status.
+    ``deadline``: seconds for the whole crawl; after it no call starts and whatever is left
+    becomes ``ScanDeadlineExceeded`` errors. ``attempt_timeout`` bounds one HTTP attempt.
+    """
+
+    concurrency: int = DEFAULT_CONCURRENCY
+    membership_statuses: tuple[str, ...] = DEFAULT_MEMBERSHIP_STATUSES
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    rate: RateConfig = field(default_factory=RateConfig)
+    rates: Mapping[str, RateConfig] = field(default_factory=dict)
+    deadline: float | None = None
+    attempt_timeout: float = 60.0
+
+    def __post_init__(self) -> None:
+        if self.concurrency < 1:
+            raise UsageError(f"concurrency must be at least 1, got {self.concurrency}")
+
+    def rate_for(self, operation: Operation) -> RateConfig:
+        return self.rates.get(operation, self.rate)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelArn:
+    """The parts of ``arn:aws:cleanrooms-ml:REGION:ACCOUNT:membership/MID/trained-model/ID``."""
+
+    arn: str
+    region: str
+    account: str
+    membership_id: str
+    model_id: str
+
+
+def parse_model_arn(arn: str) -> ModelArn:
+    """Split a trained model ARN; raises ``UsageError`` when it is not one."""
+    parts = arn.split(":", 5)
+    if len(parts) == 6 and parts[0] == "arn" and parts[2] == "cleanrooms-ml":
+        path = parts[5].split("/")
+        shaped = len(path) == 4 and path[0] == "membership" and path[2] == "trained-model"
+        if shaped and all((parts[3], parts[4], path[1], path[3])):
+            return ModelArn(arn, parts[3], parts[4], path[1], path[3])
+    raise UsageError(f"not a Clean Rooms ML trained model ARN: {arn!r}")
+
+
+def _arn_field(arn: str | None, index: int) -> str | None:
+    if not arn:
+        return None
+    parts = arn.split(":")
+    return parts[index] or None if len(parts) > index else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Membership:
+    id: str
+    account: str | None = None
+    collaboration_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Model:
+    arn: str
+    membership: _Membership
+    latest_version: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Version:
+    model: _Model
+    version_identifier: str | None  # None: the latest, whatever it is
+
+
+async def crawl(
+    api: CleanRoomsApi,
+    scope: CrawlScope,
+    send_stream: MemoryObjectSendStream[CrawlItem],
+    *,
+    config: CrawlConfig | None = None,
+    stats: CrawlStats | None = None,
+    clock: Clock | None = None,
+    rng: random.Random | None = None,
+) -> None:
+    """Read every version in ``scope`` from ``api``'s region into ``send_stream``, then close it.
+
+    Emits one ``ModelVersion`` per version read and one ``ScanError`` per thing that could not
+    be read. Raises ``UsageError`` for a malformed model ARN in ``scope`` (before any call).
+    To feed one consumer from several regions, pass each crawl a ``send_stream.clone()``.
+    """
+    crawler = _Crawler(api, scope, send_stream, config or CrawlConfig(), stats, clock, rng)
+    async with send_stream:
+        await crawler.run()
+
+
+async def collect(
+    api: CleanRoomsApi,
+    scope: CrawlScope | None = None,
+    *,
+    config: CrawlConfig | None = None,
+    stats: CrawlStats | None = None,
+) -> list[CrawlItem]:
+    """Everything ``crawl`` emits, as a list (for tests and small scripts)."""
+    send, receive = anyio.create_memory_object_stream[CrawlItem](64)
+    items: list[CrawlItem] = []
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(_crawl_task, api, scope or CrawlScope(), send, config, stats)
+        async with receive:
+            async for item in receive:
+                items.append(item)
+    return items
+
+
+async def _crawl_task(
+    api: CleanRoomsApi,
+    scope: CrawlScope,
+    send: MemoryObjectSendStream[CrawlItem],
+    config: CrawlConfig | None,
+    stats: CrawlStats | None,
+) -> None:
+    await crawl(api, scope, send, config=config, stats=stats)
+
+
+class _Crawler:
+    def __init__(
+        self,
+        api: CleanRoomsApi,
+        scope: CrawlScope,
+        out: MemoryObjectSendStream[CrawlItem],
+        config: CrawlConfig,
+        stats: CrawlStats | None,
+        clock: Clock | None,
+        rng: random.Random | None,
+    ) -> None:
+        self.api = api
+        self.scope = scope
+        self.out = out
+        self.config = config
+        self.stats = stats or CrawlStats()
+        self.clock = clock or AnyioClock()
+        self.rng = rng or random.Random()  # noqa: S311 - jitter, not secrets
+        self.model_arns = tuple(dict.fromkeys(parse_model_arn(a) for a in scope.model_arns))
+        self.limiter = anyio.CapacityLimiter(config.concurrency)
+        self.deadline = Deadline.after(config.deadline, self.clock)
+        now = self.clock.now()
+        self.pacers = {
+            op: Pacer(RateController(config.rate_for(op), now=now), self.clock) for op in Operation
+        }
+        self.seen_models: set[str] = set()
+        self.seen_versions: set[tuple[str, str]] = set()
+
+    async def run(self) -> None:
+        concurrency = self.config.concurrency
+        buffer = max(16, concurrency * 2)
+        memberships_out, memberships_in = anyio.create_memory_object_stream[_Membership](buffer)
+        models_out, models_in = anyio.create_memory_object_stream[_Model](buffer)
+        versions_out, versions_in = anyio.create_memory_object_stream[_Version](buffer * 2)
+        async with anyio.create_task_group() as tg:
+            if self.model_arns:
+                memberships_out.close()
+                memberships_in.close()
+                tg.start_soon(self._scoped_models, models_out)
+            else:
+                tg.start_soon(self._memberships, memberships_out)
+                _fan_out(tg, self._models_worker, memberships_in, models_out, concurrency // 4)
+            _fan_out(tg, self._versions_worker, models_in, versions_out, concurrency)
+            _fan_out(tg, self._documents_worker, versions_in, None, concurrency * 2)
+
+    # --- stage 1: memberships -------------------------------------------------------------
+
+    async def _memberships(self, send: MemoryObjectSendStream[_Membership]) -> None:
+        async with send:
+            if self.scope.memberships:
+                for membership_id in dict.fromkeys(self.scope.memberships):
+                    self.stats.memberships += 1
+                    await send.send(_Membership(membership_id))
+                return
+            for status in self.config.membership_statuses or (None,):
+                await self._list_memberships(status, send)
+
+    async def _list_memberships(
+        self, status: str | None, send: MemoryObjectSendStream[_Membership]
+    ) -> None:
+        op = Operation.LIST_MEMBERSHIPS
+        token: str | None = None
+        while True:
+            try:
+                page = await self._call(
+                    op, partial(self.api.list_memberships, status=status, next_token=token)
+                )
+            except ApiError as error:
+                await self._fail(ErrorScope.REGION, op, error)
+                return
+            for item in page.items:
+                membership_id = item.get("id")
+                if not isinstance(membership_id, str) or not membership_id:
+                    await self._fail(ErrorScope.REGION, op, _malformed(op, "summary has no id"))
+                    continue
+                self.stats.memberships += 1
+                arn = item.get("arn")
+                await send.send(
+                    _Membership(
+                        membership_id,
+                        account=_arn_field(arn if isinstance(arn, str) else None, 4),
+                        collaboration_id=_str_or_none(item.get("collaborationId")),
+                    )
+                )
+            token = page.next_token
+            if token is None:
+                return
+
+    async def _scoped_models(self, send: MemoryObjectSendStream[_Model]) -> None:
+        async with send:
+            for parsed in self.model_arns:
+                membership = _Membership(parsed.membership_id, account=parsed.account)
+                self.seen_models.add(parsed.arn)
+                self.stats.models += 1
+                await send.send(_Model(parsed.arn, membership))
+
+    # --- stage 2: models --------------------------------------------------------------------
+
+    async def _models_worker(
+        self, receive: MemoryObjectReceiveStream[_Membership], send: MemoryObjectSendStream[_Model]
+    ) -> None:
+        async with receive, send:
+            async for membership in receive:
+                await self._list_models(membership, send)
+
+    async def _list_models(
+        self, membership: _Membership, send: MemoryObjectSendStream[_Model]
+    ) -> None:
+        op = Operation.LIST_TRAINED_MODELS
+        token: str | None = None
+        while True:
+            try:
+                page = await self._call(
+                    op, partial(self.api.list_trained_models, membership.id, next_token=token)
+                )
+            except ApiError as error:
+                await self._fail(ErrorScope.MEMBERSHIP, op, error, membership=membership)
+                return
+            for item in page.items:
+                arn = item.get("trainedModelArn")
+                if not isinstance(arn, str) or not arn:
+                    malformed = _malformed(op, "summary has no trainedModelArn")
+                    await self._fail(ErrorScope.MEMBERSHIP, op, malformed, membership=membership)
+                    continue
+                if arn in self.seen_models:
+                    continue
+                self.seen_models.add(arn)
+                self.stats.models += 1
+                if membership.collaboration_id is None:
+                    collaboration = _str_or_none(item.get("collaborationIdentifier"))
+                    membership = _Membership(membership.id, membership.account, collaboration)
+                latest = _str_or_none(item.get("versionIdentifier"))
+                await send.send(_Model(arn, membership, latest))
+            token = page.next_token
+            if token is None:
+                return
+
+    # --- stage 3: versions ------------------------------------------------------------------
+
+    async def _versions_worker(
+        self, receive: MemoryObjectReceiveStream[_Model], send: MemoryObjectSendStream[_Version]
+    ) -> None:
+        async with receive, send:
+            async for model in receive:
+                if self.scope.latest_only:
+                    await self._discovered(_Version(model, model.latest_version), send)
+                else:
+                    await self._list_versions(model, send)
+
+    async def _list_versions(self, model: _Model, send: MemoryObjectSendStream[_Version]) -> None:
+        op = Operation.LIST_TRAINED_MODEL_VERSIONS
+        token: str | None = None
+        while True:
+            try:
+                page = await self._call(
+                    op,
+                    partial(
+                        self.api.list_trained_model_versions,
+                        model.membership.id,
+                        model.arn,
+                        next_token=token,
+                    ),
+                )
+            except ApiError as error:
+                await self._fail(ErrorScope.TRAINED_MODEL, op, error, model=model)
+                return
+            for item in page.items:
+                version = item.get("versionIdentifier")
+                if not isinstance(version, str) or not version:
+                    malformed = _malformed(op, "summary has no versionIdentifier")
+                    await self._fail(ErrorScope.TRAINED_MODEL, op, malformed, model=model)
+                    continue
+                await self._discovered(_Version(model, version), send)
+            token = page.next_token
+            if token is None:
+                return
+
+    async def _discovered(self, version: _Version, send: MemoryObjectSendStream[_Version]) -> None:
+        if version.version_identifier is not None:
+            key = (version.model.arn, version.version_identifier)
+            if key in self.seen_versions:
+                return
+            self.seen_versions.add(key)
+        self.stats.versions_discovered += 1
+        await send.send(version)
+
+    # --- stage 4: documents -----------------------------------------------------------------
+
+    async def _documents_worker(
+        self, receive: MemoryObjectReceiveStream[_Version], _: None
+    ) -> None:
+        async with receive:
+            async for version in receive:
+                await self._read(version)
+                self.stats.versions_done += 1
+
+    async def _read(self, version: _Version) -> None:
+        op = Operation.GET_TRAINED_MODEL
+        model = version.model
+        try:
+            document = await self._call(
+                op,
+                lambda: self.api.get_trained_model(
+                    model.membership.id, model.arn, version_identifier=version.version_identifier
+                ),
+            )
+        except ApiError as error:
+            await self._fail(ErrorScope.VERSION, op, error, model=model, version=version)
+            return
+        read_version = _str_or_none(document.get("versionIdentifier"))
+        if version.version_identifier is None and read_version is not None:
+            key = (model.arn, read_version)
+            if key in self.seen_versions:
+                return
+            self.seen_versions.add(key)
+        await self.out.send(ModelVersion(resource=_resource(document, version), document=document))
+
+    # --- calls and errors -------------------------------------------------------------------
+
+    async def _call(self, op: Operation, request: Callable[[], Awaitable[T]]) -> T:
+        pacer = self.pacers[op]
+        stats = self.stats
+
+        async def attempt() -> T:
+            ticket = await pacer.acquire()
+            stats.calls[op] += 1
+            try:
+                async with self.limiter:
+                    with anyio.fail_after(self.config.attempt_timeout):
+                        result = await request()
+            except ThrottledError:
+                stats.throttles += 1
+                pacer.throttled(ticket)
+                self._publish_rate(op, pacer)
+                raise
+            except TimeoutError as exc:
+                raise ConnectionFailure(
+                    op, "AttemptTimeout", f"no response in {self.config.attempt_timeout:g}s"
+                ) from exc
+            except ApiError as error:
+                if not error.retryable:
+                    pacer.succeeded(ticket)  # answered, not throttled: the rate was fine
+                raise
+            pacer.succeeded(ticket)
+            self._publish_rate(op, pacer)
+            return result
+
+        def on_retry(error: ApiError, attempts: int, delay: float) -> None:
+            stats.retries += 1
+
+        return await call_with_retry(
+            op,
+            attempt,
+            policy=self.config.retry,
+            clock=self.clock,
+            deadline=self.deadline,
+            rng=self.rng,
+            on_retry=on_retry,
+        )
+
+    def _publish_rate(self, op: Operation, pacer: Pacer) -> None:
+        self.stats.rates[op] = pacer.controller.rate
+        if pacer.controller.ceiling is not None:
+            self.stats.limits[op] = pacer.controller.ceiling
+
+    async def _fail(
+        self,
+        scope: ErrorScope,
+        op: Operation,
+        error: ApiError,
+        *,
+        membership: _Membership | None = None,
+        model: _Model | None = None,
+        version: _Version | None = None,
+    ) -> None:
+        if model is not None:
+            membership = model.membership
+        arn = model.arn if model is not None else None
+        self.stats.errors += 1
+        await self.out.send(
+            ScanError(
+                scope=scope,
+                operation=str(op),
+                code=error.code,
+                message=error.message,
+                attempts=error.attempts,
+                account=_arn_field(arn, 4) or (membership.account if membership else None),
+                region=_arn_field(arn, 3) or self.api.region,
+                membership_id=membership.id if membership else None,
+                resource_arn=arn,
+                version_identifier=version.version_identifier if version else None,
+            )
+        )
+
+
+def _fan_out(
+    tg: TaskGroup,
+    worker: Callable[[MemoryObjectReceiveStream[Any], Any], Coroutine[Any, Any, None]],
+    receive: MemoryObjectReceiveStream[Any],
+    send: MemoryObjectSendStream[Any] | None,
+    count: int,
+) -> None:
+    """Start ``count`` workers sharing ``receive`` (and ``send``); each closes its own clones."""
+    for _ in range(max(1, count)):
+        tg.start_soon(worker, receive.clone(), send.clone() if send is not None else None)
+    receive.close()
+    if send is not None:
+        send.close()
+
+
+def _resource(document: Mapping[str, Any], version: _Version) -> Resource:
+    model = version.model
+    arn = str(document.get("trainedModelArn") or model.arn)
+    return Resource(
+        arn=arn,
+        version_identifier=_str_or_none(document.get("versionIdentifier"))
+        or version.version_identifier,
+        name=_str_or_none(document.get("name")),
+        membership_id=_str_or_none(document.get("membershipIdentifier")) or model.membership.id,
+        collaboration_id=_str_or_none(document.get("collaborationIdentifier"))
+        or model.membership.collaboration_id,
+        account=_arn_field(arn, 4),
+        region=_arn_field(arn, 3),
+        status=_str_or_none(document.get("status")),
+    )
+
+
+def _str_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _malformed(op: Operation, message: str) -> MalformedResponseError:
+    return MalformedResponseError(str(op), "MalformedResponse", message)
+
+
+__all__ = [
+    "DEFAULT_CONCURRENCY",
+    "CrawlConfig",
+    "CrawlItem",
+    "CrawlScope",
+    "ModelArn",
+    "Page",
+    "collect",
+    "crawl",
+    "parse_model_arn",
+]

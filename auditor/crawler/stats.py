@@ -1,0 +1,31 @@
+"""Live counters of a crawl, cheap enough to bump on every call and poll for a progress bar."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+
+@dataclass(slots=True)
+class CrawlStats:
+    """Plain counters a progress display reads (a few times a second) while the crawl writes.
+
+    ``versions_discovered`` is the running total to read; ``versions_done`` counts versions
+    read or given up on. ``rates`` is each operation's current send rate (requests/s) and
+    ``limits`` the limit its controller last measured.
+    """
+
+    memberships: int = 0
+    models: int = 0
+    versions_discovered: int = 0
+    versions_done: int = 0
+    errors: int = 0
+    throttles: int = 0
+    retries: int = 0
+    calls: Counter[str] = field(default_factory=Counter)
+    rates: dict[str, float] = field(default_factory=dict)
+    limits: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def total_calls(self) -> int:
+        return sum(self.calls.values())

@@ -1,0 +1,278 @@
+"""The pipeline against the in-package fake API: what is read, once, and what becomes an error."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import anyio
+import pytest
+
+from auditor.crawler import CrawlConfig, CrawlScope, CrawlStats, collect, crawl, parse_model_arn
+from auditor.crawler.api import Operation
+from auditor.crawler.fake import FakeCleanRoomsApi
+from auditor.errors import ApiError, ServerError, ThrottledError, UsageError
+from auditor.fleet import Fleet
+from auditor.models import ErrorScope, ModelVersion, ScanError
+
+from .conftest import all_keys, errors_of, latest_keys, read_keys
+
+
+async def test_reads_every_version_of_every_model_exactly_once(
+    fleet: Fleet, fast: CrawlConfig
+) -> None:
+    api = FakeCleanRoomsApi(fleet, page_size=3)
+    stats = CrawlStats()
+    items = await collect(api, config=fast, stats=stats)
+    keys = read_keys(items)
+    assert sorted(keys) == sorted(all_keys(fleet))
+    assert set(api.reads.values()) == {1}
+    assert errors_of(items) == []
+    assert (stats.memberships, stats.models) == (3, len(fleet.models))
+    assert stats.versions_discovered == stats.versions_done == fleet.version_count
+
+
+async def test_documents_and_resources_come_from_the_service(
+    fleet: Fleet, fast: CrawlConfig
+) -> None:
+    items = await collect(FakeCleanRoomsApi(fleet), config=fast)
+    documents = {v.version_identifier: v.document for v in fleet.versions()}
+    membership = {m.id: m for m in fleet.memberships}
+    for item in items:
+        assert isinstance(item, ModelVersion)
+        resource = item.resource
+        assert item.document == documents[resource.version_identifier]
+        assert resource.account == "111122223333"
+        assert resource.region == "us-east-1"
+        assert resource.membership_id in membership
+        assert resource.collaboration_id == membership[resource.membership_id].collaboration_id
+        assert resource.name == item.document["name"]
+        assert resource.status == "ACTIVE"
+
+
+async def test_latest_only_reads_one_version_per_model_without_listing_versions(
+    fleet: Fleet, fast: CrawlConfig
+) -> None:
+    api = FakeCleanRoomsApi(fleet)
+    items = await collect(api, CrawlScope(latest_only=True), config=fast)
+    assert sorted(read_keys(items)) == sorted(latest_keys(fleet))
+    assert all(op is not Operation.LIST_TRAINED_MODEL_VERSIONS for op, _ in api.calls)
+
+
+async def test_membership_scope_skips_listing_memberships(fleet: Fleet, fast: CrawlConfig) -> None:
+    wanted = fleet.memberships[1].id
+    api = FakeCleanRoomsApi(fleet)
+    items = await collect(api, CrawlScope(memberships=(wanted,)), config=fast)
+    expected = {k for k in all_keys(fleet) if f"membership/{wanted}/" in k[0]}
+    assert set(read_keys(items)) == expected
+    assert all(op is not Operation.LIST_MEMBERSHIPS for op, _ in api.calls)
+
+
+async def test_model_scope_reads_only_those_models(fleet: Fleet, fast: CrawlConfig) -> None:
+    models = fleet.models[2], fleet.models[5]
+    api = FakeCleanRoomsApi(fleet)
+    scope = CrawlScope(model_arns=(models[0].arn, models[1].arn, models[0].arn))
+    items = await collect(api, scope, config=fast)
+    expected = {(m.arn, v.version_identifier) for m in models for v in m.versions}
+    assert sorted(read_keys(items)) == sorted(expected)
+    listed = {op for op, _ in api.calls}
+    assert listed == {Operation.LIST_TRAINED_MODEL_VERSIONS, Operation.GET_TRAINED_MODEL}
+
+
+async def test_model_scope_with_latest_only_reads_the_latest_without_a_version(
+    fleet: Fleet, fast: CrawlConfig
+) -> None:
+    model = fleet.models[4]
+    api = FakeCleanRoomsApi(fleet)
+    items = await collect(api, CrawlScope(model_arns=(model.arn,), latest_only=True), config=fast)
+    assert read_keys(items) == [(model.arn, model.latest.version_identifier)]
+    assert api.calls == [(Operation.GET_TRAINED_MODEL, f"{model.arn}#")]
+
+
+def test_a_malformed_model_arn_is_a_usage_error() -> None:
+    with pytest.raises(UsageError):
+        parse_model_arn("arn:aws:cleanrooms-ml:us-east-1:111122223333:membership/m1")
+    parsed = parse_model_arn(
+        "arn:aws:cleanrooms-ml:eu-west-1:444455556666:membership/m1/trained-model/t1"
+    )
+    assert (parsed.region, parsed.account, parsed.membership_id, parsed.model_id) == (
+        "eu-west-1",
+        "444455556666",
+        "m1",
+        "t1",
+    )
+
+
+async def test_a_denied_membership_is_one_error_and_the_scan_goes_on(
+    fleet: Fleet, fast: CrawlConfig
+) -> None:
+    denied = fleet.memberships[0]
+    api = FakeCleanRoomsApi(fleet, deny_memberships=frozenset({denied.id}))
+    items = await collect(api, config=fast)
+    assert set(read_keys(items)) == {k for k in all_keys(fleet) if denied.id not in k[0]}
+    [error] = errors_of(items)
+    assert (error.scope, error.operation, error.code) == (
+        ErrorScope.MEMBERSHIP,
+        "ListTrainedModels",
+        "AccessDeniedException",
+    )
+    assert (error.membership_id, error.account, error.region) == (
+        denied.id,
+        denied.account,
+        "us-east-1",
+    )
+
+
+async def test_a_vanished_model_is_an_error_with_its_arn(fleet: Fleet, fast: CrawlConfig) -> None:
+    gone = fleet.models[3]
+    api = FakeCleanRoomsApi(fleet, vanish_models=frozenset({gone.arn}))
+    items = await collect(api, CrawlScope(model_arns=(gone.arn, fleet.models[4].arn)), config=fast)
+    [error] = errors_of(items)
+    assert (error.scope, error.operation, error.code, error.resource_arn) == (
+        ErrorScope.TRAINED_MODEL,
+        "ListTrainedModelVersions",
+        "ResourceNotFoundException",
+        gone.arn,
+    )
+    assert len(read_keys(items)) == len(fleet.models[4].versions)
+
+
+async def test_a_version_that_vanishes_before_it_is_read_is_a_version_error(
+    fleet: Fleet, fast: CrawlConfig
+) -> None:
+    model = fleet.models[0]
+    victim = model.versions[0].version_identifier
+
+    def fault(op: Operation, key: str) -> ApiError | None:
+        if op is Operation.GET_TRAINED_MODEL and key == f"{model.arn}#{victim}":
+            from auditor.errors import NotFoundError
+
+            return NotFoundError(op, "ResourceNotFoundException", "gone")
+        return None
+
+    items = await collect(FakeCleanRoomsApi(fleet, fault=fault), config=fast)
+    [error] = errors_of(items)
+    assert (error.scope, error.resource_arn, error.version_identifier, error.attempts) == (
+        ErrorScope.VERSION,
+        model.arn,
+        victim,
+        1,
+    )
+    assert set(read_keys(items)) == all_keys(fleet) - {(model.arn, victim)}
+
+
+async def test_throttling_and_5xx_are_retried_and_never_reported(
+    fleet: Fleet, fast: CrawlConfig
+) -> None:
+    failed: set[str] = set()
+
+    def fault(op: Operation, key: str) -> ApiError | None:
+        if key not in failed:  # every first call of everything fails once
+            failed.add(key)
+            kind = ThrottledError if len(failed) % 2 else ServerError
+            return kind(op, "Flaky", "try again")
+        return None
+
+    stats = CrawlStats()
+    items = await collect(FakeCleanRoomsApi(fleet, fault=fault), config=fast, stats=stats)
+    assert errors_of(items) == []
+    assert sorted(read_keys(items)) == sorted(all_keys(fleet))
+    assert stats.retries == len(failed)
+    assert stats.throttles > 0
+
+
+async def test_exhausted_retries_become_an_error_with_the_attempt_count(
+    fleet: Fleet, fast: CrawlConfig
+) -> None:
+    model = fleet.models[1]
+
+    def fault(op: Operation, key: str) -> ApiError | None:
+        if op is Operation.LIST_TRAINED_MODEL_VERSIONS and key == model.arn:
+            return ServerError(op, "InternalServerException", "down")
+        return None
+
+    items = await collect(FakeCleanRoomsApi(fleet, fault=fault), config=fast)
+    [error] = errors_of(items)
+    assert (error.scope, error.code, error.attempts) == (
+        ErrorScope.TRAINED_MODEL,
+        "InternalServerException",
+        fast.retry.other_attempts,
+    )
+    assert set(read_keys(items)) == {k for k in all_keys(fleet) if k[0] != model.arn}
+
+
+async def test_failing_to_list_memberships_is_a_region_error(
+    fleet: Fleet, fast: CrawlConfig
+) -> None:
+    def fault(op: Operation, key: str) -> ApiError | None:
+        if op is Operation.LIST_MEMBERSHIPS:
+            from auditor.errors import CredentialsError
+
+            return CredentialsError(op, "ExpiredTokenException", "expired")
+        return None
+
+    items = await collect(FakeCleanRoomsApi(fleet, fault=fault), config=fast)
+    assert [(e.scope, e.region, e.code) for e in errors_of(items)] == [
+        (ErrorScope.REGION, "us-east-1", "ExpiredTokenException")
+    ]
+
+
+async def test_a_malformed_document_is_a_version_error_not_a_crash(
+    fleet: Fleet, fast: CrawlConfig
+) -> None:
+    model = fleet.models[2]
+    version = model.versions[0].version_identifier
+
+    def fault(op: Operation, key: str) -> ApiError | None:
+        if key == f"{model.arn}#{version}":
+            from auditor.errors import MalformedResponseError
+
+            return MalformedResponseError(op, "MalformedResponse", "no trainedModelArn")
+        return None
+
+    items = await collect(FakeCleanRoomsApi(fleet, fault=fault), config=fast)
+    [error] = errors_of(items)
+    assert (error.scope, error.code, error.version_identifier) == (
+        ErrorScope.VERSION,
+        "MalformedResponse",
+        version,
+    )
+
+
+async def test_the_deadline_turns_what_is_left_into_errors_not_silence(
+    fleet: Fleet, fast: CrawlConfig
+) -> None:
+    api = FakeCleanRoomsApi(fleet, latency=0.05)
+    config = replace(fast, deadline=0.12, concurrency=2)
+    items = await collect(api, config=config)
+    read = set(read_keys(items))
+    errors = errors_of(items)
+    assert errors, "the deadline was meant to cut this crawl short"
+    assert all(e.code == "ScanDeadlineExceeded" for e in errors)
+    missing_versions = {
+        (e.resource_arn, e.version_identifier) for e in errors if e.version_identifier
+    }
+    missing_models = {e.resource_arn for e in errors if e.scope is ErrorScope.TRAINED_MODEL}
+    missing_memberships = {e.membership_id for e in errors if e.scope is ErrorScope.MEMBERSHIP}
+    for arn, version in all_keys(fleet) - read:
+        accounted = (
+            (arn, version) in missing_versions
+            or arn in missing_models
+            or any(f"membership/{m}/" in arn for m in missing_memberships)
+            or any(e.scope is ErrorScope.REGION for e in errors)
+        )
+        assert accounted, f"{arn}#{version} neither read nor reported"
+
+
+async def test_a_slow_consumer_holds_the_crawl_back(fleet: Fleet, fast: CrawlConfig) -> None:
+    api = FakeCleanRoomsApi(fleet)
+    send, receive = anyio.create_memory_object_stream[ModelVersion | ScanError](0)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(lambda: crawl(api, CrawlScope(), send, config=fast))
+        async with receive:
+            first = await receive.receive()
+            await anyio.sleep(0.05)
+            reads_while_blocked = sum(api.reads.values())
+            rest = [item async for item in receive]
+    assert isinstance(first, ModelVersion)
+    assert reads_while_blocked < fleet.version_count
+    assert len(rest) + 1 == fleet.version_count
