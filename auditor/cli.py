@@ -18,10 +18,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from auditor import __version__
+import anyio
+
+from auditor import __version__, progress
+from auditor.arns import parse_trained_model_arn
 from auditor.atomic import write_atomic
 from auditor.audit import ReportBuilder, ReportOptions
 from auditor.baseline import Diff, diff_reports, render_diff_text
+from auditor.crawler import DEFAULT_CONCURRENCY, CrawlConfig, CrawlScope
+from auditor.demo import DemoSettings, demo_environment, running_emulator
 from auditor.errors import AuditorError, ReportInputError, UsageError
 from auditor.inputs import read_input
 from auditor.models import Gate, Report, Result, Severity
@@ -37,6 +42,7 @@ from auditor.policy import (
 )
 from auditor.reports import FILENAMES, Format, parse_formats, render
 from auditor.reports.json import load_report
+from auditor.scan import ScanSettings, run_scan
 from auditor.waivers import load_waivers
 
 EXIT_OK = 0
@@ -47,6 +53,7 @@ EXIT_INCOMPLETE = 3
 log = logging.getLogger("auditor")
 
 DEFAULT_FORMATS = "json,html"
+_DEMO_DEFAULTS = DemoSettings()
 
 
 # --- argument parsing ------------------------------------------------------------------
@@ -135,6 +142,44 @@ def _add_report_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_scan_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--region",
+        action="append",
+        default=[],
+        metavar="REGION",
+        help="a region to scan (repeatable; `all` = every region with Clean Rooms ML; "
+        "default: the SDK's configured region)",
+    )
+    parser.add_argument(
+        "--profile", metavar="NAME", help="an AWS shared-config profile (else the SDK's default)"
+    )
+    parser.add_argument(
+        "--membership", action="append", default=[], metavar="ID", help="only this membership"
+    )
+    parser.add_argument(
+        "--model", action="append", default=[], metavar="ARN", help="only this trained model"
+    )
+    parser.add_argument(
+        "--latest-only", action="store_true", help="audit only each model's latest version"
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=_positive_int,
+        default=DEFAULT_CONCURRENCY,
+        metavar="N",
+        help=f"API calls in flight at most (default: {DEFAULT_CONCURRENCY}); the rate "
+        "controller finds each operation's limit by itself",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=_positive_float,
+        metavar="SECONDS",
+        help="bound the whole scan; what it did not reach is reported as errors",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="auditor",
@@ -143,6 +188,27 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"auditor {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    scan = commands.add_parser("scan", help="scan live AWS (or anything that speaks its API)")
+    _add_scan_options(scan)
+    _add_report_options(scan)
+
+    demo = commands.add_parser(
+        "demo", help="scan a seeded fleet on the bundled emulator (throttling on) end to end"
+    )
+    demo.add_argument("--models", type=_positive_int, default=_DEMO_DEFAULTS.models)
+    demo.add_argument("--memberships", type=_positive_int, default=_DEMO_DEFAULTS.memberships)
+    demo.add_argument("--seed", type=int, default=_DEMO_DEFAULTS.seed)
+    demo.add_argument(
+        "--rate",
+        type=_positive_float,
+        default=_DEMO_DEFAULTS.rate,
+        help="the emulator's requests/s per operation (the scanner is not told)",
+    )
+    demo.add_argument("--latency-ms", type=float, default=_DEMO_DEFAULTS.latency_ms)
+    demo.add_argument("--quiet", action="store_true", help="no progress output")
+    _add_report_options(demo)
+    demo.set_defaults(format="all")
 
     evaluate = commands.add_parser(
         "evaluate", help="evaluate saved GetTrainedModel responses offline"
@@ -285,6 +351,63 @@ def _finish(report: Report, args: argparse.Namespace) -> int:
 # --- commands --------------------------------------------------------------------------
 
 
+def _scan_report(
+    args: argparse.Namespace, policy_set: PolicySet, options: ReportOptions, settings: ScanSettings
+) -> Report:
+    watch = progress.choose(sys.stderr, quiet=args.quiet)
+    return anyio.run(lambda: run_scan(settings, policy_set, options, watch=watch))
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    parse_formats(args.format)
+    policy_set = _load_policy_set(args)
+    options = _report_options(args)
+    for arn in args.model:
+        if parse_trained_model_arn(arn) is None:
+            raise UsageError(f"--model: not a Clean Rooms ML trained model ARN: {arn!r}")
+    settings = ScanSettings(
+        regions=tuple(args.region),
+        profile=args.profile,
+        scope=CrawlScope(
+            memberships=tuple(args.membership),
+            model_arns=tuple(args.model),
+            latest_only=args.latest_only,
+        ),
+        crawl=CrawlConfig(concurrency=args.concurrency, deadline=args.timeout),
+    )
+    return _finish(_scan_report(args, policy_set, options, settings), args)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Exits 0 when the demo itself worked, whatever the gate says (the contract)."""
+    parse_formats(args.format)
+    policy_set = _load_policy_set(args)
+    options = _report_options(args)
+    demo = DemoSettings(
+        seed=args.seed,
+        memberships=args.memberships,
+        models=args.models,
+        rate=args.rate,
+        latency_ms=args.latency_ms,
+    )
+    with running_emulator(demo) as (server, fleet):
+        _say(
+            f"emulator: {server.endpoint_url} serving {fleet.version_count} versions of "
+            f"{len(fleet.models)} models in {len(fleet.memberships)} memberships; "
+            f"{demo.rate:g} requests/s per operation (the scanner is not told)"
+        )
+        with demo_environment(server.endpoint_url):
+            report = _scan_report(args, policy_set, options, ScanSettings())
+        calls = server.counters.snapshot()
+    code = _finish(report, args)
+    _say(
+        f"emulator: {calls['total']} calls, {sum(calls['throttled'].values())} throttled; "
+        f"operations: {', '.join(f'{op} {n}' for op, n in sorted(calls['operations'].items()))}"
+    )
+    _say(f"gate exit code would be {code} (the demo itself exits 0)")
+    return EXIT_OK
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     parse_formats(args.format)
     policy_set = _load_policy_set(args)
@@ -378,6 +501,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {
+    "scan": cmd_scan,
+    "demo": cmd_demo,
     "evaluate": cmd_evaluate,
     "policies": cmd_policies,
     "report": cmd_report,
@@ -398,6 +523,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if not args.verbose:
+        # The SDK's INFO lines ("Found credentials in environment variables") are noise here.
+        for noisy in ("botocore", "aiobotocore", "boto3", "aioboto3", "aiohttp"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         return COMMANDS[args.command](args)
     except UsageError as exc:
