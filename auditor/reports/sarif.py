@@ -81,7 +81,7 @@ def render_sarif(report: Report) -> bytes:
             }
         ],
     }
-    return json.dumps(log, indent=1, default=str, allow_nan=False).encode("utf-8")
+    return json.dumps(log, separators=(",", ":"), default=str, allow_nan=False).encode("utf-8")
 
 
 def _rule(policy: PolicyInfo) -> dict[str, Any]:
