@@ -11,7 +11,7 @@ from auditor.models import Resource
 
 _TRAINED_MODEL_ARN = re.compile(
     r"^arn:(?P<partition>aws[a-z-]*):cleanrooms-ml:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
-    r"membership/(?P<membership>[0-9a-f-]{36})/trained-model/(?P<model>[-a-zA-Z0-9_/.]+)$"
+    r"membership/(?P<membership>[^/]+)/trained-model/(?P<model>[^/].*)$"
 )
 
 

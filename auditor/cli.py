@@ -40,7 +40,7 @@ from auditor.policy import (
     parse_param_override,
     run_examples,
 )
-from auditor.reports import FILENAMES, Format, parse_formats, render
+from auditor.reports import FILENAMES, Format, iter_render, parse_formats
 from auditor.reports.json import load_report
 from auditor.scan import ScanSettings, run_scan
 from auditor.waivers import load_waivers
@@ -298,11 +298,13 @@ def _report_options(args: argparse.Namespace) -> ReportOptions:
 
 
 def write_reports(report: Report, output_dir: Path, formats: Sequence[Format]) -> list[Path]:
-    """Render every format first, then write each file atomically."""
-    rendered = [(output_dir / FILENAMES[fmt], render(report, fmt)) for fmt in formats]
-    for path, data in rendered:
-        write_atomic(path, data)
-    return [path for path, _ in rendered]
+    """Write each format atomically, streamed in chunks (report.json can be ~1 GB)."""
+    paths = []
+    for fmt in formats:
+        path = output_dir / FILENAMES[fmt]
+        write_atomic(path, iter_render(report, fmt))
+        paths.append(path)
+    return paths
 
 
 def verdict_line(report: Report) -> str:

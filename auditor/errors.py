@@ -18,6 +18,7 @@
         +-- RequestRejectedError      ValidationException and other 4xx: not retried
         +-- CredentialsError          expired or missing credentials: not retried
         +-- MalformedResponseError    a 200 whose body is not what the API documents
+        +-- DeadlineExceededError     the scan's --timeout passed before the call could succeed
 
 Only the crawler raises ``ApiError``s: it translates botocore's exceptions once, at its
 boundary (``raise X from exc``).
@@ -139,3 +140,7 @@ class CredentialsError(ApiError):
 
 class MalformedResponseError(ApiError):
     """A successful response whose body is not what the API documents."""
+
+
+class DeadlineExceededError(ApiError):
+    """The scan's deadline passed before this call could succeed (not retried)."""

@@ -9,10 +9,11 @@ interrupted and incomplete.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import aioboto3
@@ -21,7 +22,15 @@ from anyio import CancelScope
 from anyio.streams.memory import MemoryObjectSendStream
 
 from auditor.audit import ReportBuilder, ReportOptions
-from auditor.crawler import CrawlConfig, CrawlItem, CrawlScope, CrawlStats, crawl, open_aws_api
+from auditor.crawler import (
+    CrawlConfig,
+    CrawlItem,
+    CrawlScope,
+    CrawlStats,
+    crawl,
+    open_aws_api,
+    parse_model_arn,
+)
 from auditor.errors import UsageError
 from auditor.models import Report
 from auditor.policy import PolicySet
@@ -41,17 +50,24 @@ class ScanSettings:
     crawl: CrawlConfig = field(default_factory=CrawlConfig)
 
 
-def resolve_regions(requested: Sequence[str], session: aioboto3.Session) -> tuple[str, ...]:
-    """The regions to scan: as given, ``all`` expanded from the SDK's own endpoint data, or
-    (none given) the SDK's configured region. Raises ``UsageError`` when there is none."""
+def resolve_regions(
+    requested: Sequence[str], session: aioboto3.Session, scope: CrawlScope | None = None
+) -> tuple[str, ...]:
+    """The regions to scan: as given, ``all`` expanded from the SDK's own endpoint data,
+    else the regions of the ``--model`` ARNs, else the SDK's configured region (or
+    ``AWS_REGION``, which botocore itself does not read). Raises ``UsageError`` for none."""
     regions: list[str] = []
     for region in requested:
         if region == "all":
             regions.extend(session.get_available_regions(SERVICE))
         else:
             regions.append(region)
-    if not regions and session.region_name:
-        regions.append(session.region_name)
+    if not regions and scope is not None:
+        regions.extend(parse_model_arn(arn).region for arn in scope.model_arns)
+    if not regions:
+        configured = session.region_name or os.environ.get("AWS_REGION")
+        if configured:
+            regions.append(configured)
     if not regions:
         raise UsageError("no AWS region: pass --region, set AWS_REGION, or configure a profile")
     return tuple(dict.fromkeys(regions))
@@ -72,7 +88,16 @@ async def _crawl_region(
             max_pool_connections=settings.crawl.concurrency,
         ) as api,
     ):
-        await crawl(api, settings.scope, send.clone(), config=settings.crawl, stats=stats)
+        scope = _scope_in(settings.scope, region)
+        await crawl(api, scope, send.clone(), config=settings.crawl, stats=stats)
+
+
+def _scope_in(scope: CrawlScope, region: str) -> CrawlScope:
+    """The part of ``scope`` a region's crawl reads: ``--model`` ARNs name their region."""
+    if not scope.model_arns:
+        return scope
+    arns = tuple(a for a in scope.model_arns if parse_model_arn(a).region == region)
+    return replace(scope, model_arns=arns)
 
 
 @contextmanager
@@ -116,7 +141,7 @@ async def run_scan(
     Raises ``UsageError`` for configuration problems found before any call.
     """
     session = session or aioboto3.Session(profile_name=settings.profile)
-    regions = resolve_regions(settings.regions, session)
+    regions = resolve_regions(settings.regions, session, settings.scope)
     if await session.get_credentials() is None:
         raise UsageError(
             "no AWS credentials found by the SDK's credential chain "
@@ -134,6 +159,11 @@ async def run_scan(
             send, receive = anyio.create_memory_object_stream[CrawlItem](256)
             async with send:
                 for region in regions:
+                    if (
+                        settings.scope.model_arns
+                        and not _scope_in(settings.scope, region).model_arns
+                    ):
+                        continue  # none of the --model ARNs lives here
                     tg.start_soon(_crawl_region, session, region, settings, send.clone(), stats)
             async with receive:
                 async for item in receive:

@@ -20,8 +20,9 @@ from auditor.crawler.crawl import (
     parse_model_arn,
 )
 from auditor.crawler.ratecontrol import RateConfig
-from auditor.crawler.retry import DeadlineExceededError, RetryPolicy
+from auditor.crawler.retry import RetryPolicy
 from auditor.crawler.stats import CrawlStats
+from auditor.errors import DeadlineExceededError
 
 __all__ = [
     "DEFAULT_CONCURRENCY",

@@ -25,6 +25,7 @@ import anyio
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
+from auditor.arns import TrainedModelArn, parse_trained_model_arn
 from auditor.crawler.api import CleanRoomsApi, Operation, Page
 from auditor.crawler.ratecontrol import Pacer, RateConfig, RateController
 from auditor.crawler.retry import AnyioClock, Clock, Deadline, RetryPolicy, call_with_retry
@@ -84,26 +85,15 @@ class CrawlConfig:
         return self.rates.get(operation, self.rate)
 
 
-@dataclass(frozen=True, slots=True)
-class ModelArn:
-    """The parts of ``arn:aws:cleanrooms-ml:REGION:ACCOUNT:membership/MID/trained-model/ID``."""
-
-    arn: str
-    region: str
-    account: str
-    membership_id: str
-    model_id: str
+ModelArn = TrainedModelArn
 
 
-def parse_model_arn(arn: str) -> ModelArn:
+def parse_model_arn(arn: str) -> TrainedModelArn:
     """Split a trained model ARN; raises ``UsageError`` when it is not one."""
-    parts = arn.split(":", 5)
-    if len(parts) == 6 and parts[0] == "arn" and parts[2] == "cleanrooms-ml":
-        path = parts[5].split("/")
-        shaped = len(path) == 4 and path[0] == "membership" and path[2] == "trained-model"
-        if shaped and all((parts[3], parts[4], path[1], path[3])):
-            return ModelArn(arn, parts[3], parts[4], path[1], path[3])
-    raise UsageError(f"not a Clean Rooms ML trained model ARN: {arn!r}")
+    parsed = parse_trained_model_arn(arn)
+    if parsed is None:
+        raise UsageError(f"not a Clean Rooms ML trained model ARN: {arn!r}")
+    return parsed
 
 
 def _arn_field(arn: str | None, index: int) -> str | None:

@@ -17,13 +17,9 @@ from typing import Protocol, TypeVar
 
 import anyio
 
-from auditor.errors import ApiError, ThrottledError
+from auditor.errors import ApiError, DeadlineExceededError, ThrottledError
 
 T = TypeVar("T")
-
-
-class DeadlineExceededError(ApiError):
-    """The scan's deadline passed before this call could succeed (not retried)."""
 
 
 class Clock(Protocol):
