@@ -16,27 +16,13 @@ from typing import Any
 import anyio
 
 from auditor.crawler.api import Operation, Page
+from auditor.emulator.config import RateLimit
+from auditor.emulator.throttle import TokenBucket
 from auditor.errors import AccessDeniedError, ApiError, NotFoundError, ThrottledError
 from auditor.fleet import Fleet, FleetModel
 
 # Called before each call with (operation, key); return an error to raise it instead.
 FaultHook = Callable[[Operation, str], ApiError | None]
-
-
-@dataclass
-class _Bucket:
-    rate: float
-    burst: float
-    tokens: float
-    updated: float
-
-    def take(self, now: float) -> bool:
-        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
-        self.updated = now
-        if self.tokens >= 1.0:
-            self.tokens -= 1.0
-            return True
-        return False
 
 
 @dataclass
@@ -53,7 +39,7 @@ class FakeCleanRoomsApi:
     fault: FaultHook | None = None
     calls: list[tuple[Operation, str]] = field(default_factory=list)
     reads: Counter[tuple[str, str]] = field(default_factory=Counter)
-    _buckets: dict[Operation, _Bucket] = field(default_factory=dict)
+    _buckets: dict[Operation, TokenBucket] = field(default_factory=dict)
 
     async def list_memberships(self, *, status: str | None, next_token: str | None) -> Page:
         await self._enter(Operation.LIST_MEMBERSHIPS, status or "")
@@ -111,10 +97,12 @@ class FakeCleanRoomsApi:
         if self.latency:
             await anyio.sleep(self.latency)
         if op in self.rate_limits:
-            now = anyio.current_time()
-            rate, burst = self.rate_limits[op]
-            bucket = self._buckets.setdefault(op, _Bucket(rate, burst, burst, now))
-            if not bucket.take(now):
+            bucket = self._buckets.get(op)
+            if bucket is None:
+                rate, burst = self.rate_limits[op]
+                limit = RateLimit(rate=rate, burst=max(1, int(burst)))
+                bucket = self._buckets[op] = TokenBucket(limit, clock=anyio.current_time)
+            if not bucket.try_take():
                 raise ThrottledError(op, "ThrottlingException", "Rate exceeded", status=429)
         if self.fault is not None:
             error = self.fault(op, key)
