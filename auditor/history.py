@@ -128,6 +128,11 @@ def record_run(directory: Path, report: Report, report_json: Path | None) -> Pat
 
     name = report_filename(report)
     target = directory / name
+    number = 1
+    while target.exists():  # two runs finishing in the same millisecond keep both
+        number += 1
+        name = name.removesuffix(".json").rsplit("~", 1)[0] + f"~{number}.json"
+        target = directory / name
     write_atomic(target, _chunks(report_json) if report_json is not None else iter_json(report))
     index = directory / INDEX
     with index.open("a", encoding="utf-8") as handle:

@@ -28,7 +28,7 @@ import aioboto3
 import anyio
 from anyio import CancelScope
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from auditor.accounts import (
     DEFAULT_ROLE_DURATION,
@@ -197,7 +197,7 @@ class _Account:
         )
         try:
             await credentials.get_frozen_credentials()
-        except (ClientError, BotoCoreError, OSError) as exc:
+        except Exception as exc:  # whatever STS did, only this account fails
             code, message = _describe(exc)
             self._failure = (code, f"cannot assume {target.role_arn}: {message}")
             log.warning("account %s: %s", target.account_id, self._failure[1])

@@ -34,6 +34,7 @@ class Org:
     url: str
     management: str
     members: tuple[str, str, str]  # ok, denied, throttled
+    closed: str  # SUSPENDED: --org must skip it
 
 
 @pytest.fixture(scope="session")
@@ -62,7 +63,10 @@ def org(moto_url: str) -> Org:
         status = client.create_account(Email=f"{name}@example.com", AccountName=name)
         members.append(status["CreateAccountStatus"]["AccountId"])
     ok, denied, throttled = members
-    return Org(moto_url, organization["MasterAccountId"], (ok, denied, throttled))
+    closed = client.create_account(Email="closed@example.com", AccountName="closed")
+    closed_id = closed["CreateAccountStatus"]["AccountId"]
+    client.close_account(AccountId=closed_id)
+    return Org(moto_url, organization["MasterAccountId"], (ok, denied, throttled), closed_id)
 
 
 def org_fleet(org: Org, memberships_per_account: int = 2, models: int = 8) -> Fleet:
