@@ -183,7 +183,7 @@ def trend_chart(points: Sequence[RunPoint], width: int = 640, height: int = 220)
     ]
     every = max(1, len(points) // 6)
     labels = [
-        (x(i), p.finished_at[:10])
+        (x(i), p.finished_at[5:16].replace("T", " "))
         for i, p in enumerate(points)
         if i % every == 0 or i == len(points) - 1
     ]
