@@ -13,6 +13,7 @@ point them at moto's server.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,6 +34,8 @@ from botocore.credentials import CredentialProvider
 from botocore.exceptions import BotoCoreError, ClientError
 
 from auditor.errors import UsageError
+
+log = logging.getLogger(__name__)
 
 ACCOUNT_ID = re.compile(r"^\d{12}$")
 ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/.+$")
@@ -166,13 +169,16 @@ def parse_accounts(text: str, source: str) -> tuple[AccountTarget, ...]:
 async def list_org_accounts(
     session: aioboto3.Session, role_name: str, *, external_id: str | None = None
 ) -> tuple[AccountTarget, ...]:
-    """Every ACTIVE account of the caller's organization, each entered through ``role_name``.
+    """Every ACTIVE account of the caller's organization, each entered through ``role_name``
+    except the caller's own, which is read with the caller's credentials (a role such as
+    OrganizationAccountAccessRole exists in member accounts, not in the management account).
 
     The caller must be the management account or a delegated administrator. Raises
     ``UsageError`` when Organizations refuses (nothing can be scanned then).
     """
     targets: list[AccountTarget] = []
     region = session.region_name or GLOBAL_REGION
+    own = await caller_account(session)
     try:
         async with session.client("organizations", region_name=region) as organizations:
             paginator = organizations.get_paginator("list_accounts")
@@ -183,11 +189,14 @@ async def list_org_accounts(
                     if state != "ACTIVE":
                         continue
                     partition = str(account.get("Arn", "arn:aws")).split(":")[1] or "aws"
+                    mine = account["Id"] == own
                     targets.append(
                         AccountTarget(
                             account_id=account["Id"],
-                            role_arn=role_arn_for(account["Id"], role_name, partition),
-                            external_id=external_id,
+                            role_arn=None
+                            if mine
+                            else role_arn_for(account["Id"], role_name, partition),
+                            external_id=None if mine else external_id,
                             name=account.get("Name"),
                         )
                     )
@@ -200,6 +209,18 @@ async def list_org_accounts(
     except BotoCoreError as exc:
         raise UsageError(f"--org: Organizations ListAccounts failed: {exc}") from exc
     return tuple(sorted(targets, key=lambda t: t.account_id))
+
+
+async def caller_account(session: aioboto3.Session) -> str | None:
+    """The caller's own account (``sts:GetCallerIdentity``), None when STS does not say."""
+    try:
+        async with session.client("sts", region_name=session.region_name or GLOBAL_REGION) as sts:
+            identity = await sts.get_caller_identity()
+    except (ClientError, BotoCoreError) as exc:
+        log.warning("sts:GetCallerIdentity failed (%s); assuming the role in every account", exc)
+        return None
+    account = identity.get("Account")
+    return account if isinstance(account, str) else None
 
 
 class _Provider(CredentialProvider):  # type: ignore[misc]

@@ -515,6 +515,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_merge(args: argparse.Namespace) -> int:
     """Exit codes as `scan`: 0 pass, 1 gate failed, 2 unusable input, 3 incomplete."""
     parse_formats(args.format)
+    if args.policies or args.param:
+        raise UsageError("merge evaluates nothing again: --policies and --param do not apply")
     options = _report_options(args)
     reports = [(str(path), _read_report_file(path)) for path in args.reports]
     return _finish(merge_reports(reports, options), args)

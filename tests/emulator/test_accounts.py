@@ -83,3 +83,31 @@ def test_a_denied_account_and_a_throttled_one_leave_the_other_alone() -> None:
             _client(server, "AKIDACCOUNTB", "ap-east-1").list_memberships()
         assert caught.value.response["Error"]["Code"] == "UnrecognizedClientException"
         assert server.counters.snapshot()["account_throttled"] == {B: 1}
+
+
+def test_command_line_flags_build_the_account_knobs() -> None:
+    from auditor.emulator.command import build_parser, config_from_args
+
+    args = build_parser().parse_args(
+        [
+            "--account",
+            f"AKIDACCOUNTA={A}",
+            "--identity-url",
+            "http://127.0.0.1:5000",
+            "--deny-account",
+            B,
+            "--account-rate",
+            f"{A}=2.5",
+            "--disabled-region",
+            "ap-east-1",
+        ]
+    )
+    config = config_from_args(args)
+    assert config.accounts == {"AKIDACCOUNTA": A}
+    assert config.identity_url == "http://127.0.0.1:5000"
+    assert config.deny_accounts == frozenset({B})
+    assert config.account_rate_limits == {A: RateLimit(rate=2.5, burst=2)}
+    assert config.disabled_regions == frozenset({"ap-east-1"})
+    assert config.account_scoped
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--account", "AKID=123"])
