@@ -21,6 +21,7 @@ from typing import Any
 import anyio
 
 from auditor import __version__, progress
+from auditor.accounts import DEFAULT_ROLE_DURATION, load_accounts_file
 from auditor.arns import parse_trained_model_arn
 from auditor.atomic import write_atomic
 from auditor.audit import ReportBuilder, ReportOptions
@@ -28,7 +29,9 @@ from auditor.baseline import Diff, diff_reports, render_diff_text
 from auditor.crawler import DEFAULT_CONCURRENCY, CrawlConfig, CrawlScope
 from auditor.demo import DemoSettings, demo_environment, running_emulator
 from auditor.errors import AuditorError, ReportInputError, UsageError
+from auditor.history import record_run, trend
 from auditor.inputs import read_input
+from auditor.merge import merge_reports
 from auditor.models import Gate, Report, Result, Severity
 from auditor.policy import (
     MissingExamples,
@@ -42,7 +45,8 @@ from auditor.policy import (
 )
 from auditor.reports import FILENAMES, Format, iter_render, parse_formats
 from auditor.reports.json import load_report
-from auditor.scan import ScanSettings, run_scan
+from auditor.scan import DEFAULT_MAX_PARALLEL, ScanSettings, run_scan
+from auditor.shard import parse_shard
 from auditor.waivers import load_waivers
 
 EXIT_OK = 0
@@ -140,6 +144,13 @@ def _add_report_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="exit 0 or 1 from the gate even when part of the estate could not be read",
     )
+    parser.add_argument(
+        "--history-dir",
+        type=Path,
+        metavar="DIR",
+        help="keep this run's report.json in DIR by timestamp; report.html then draws the "
+        "trend of failures over the runs kept there",
+    )
 
 
 def _add_scan_options(parser: argparse.ArgumentParser) -> None:
@@ -150,6 +161,52 @@ def _add_scan_options(parser: argparse.ArgumentParser) -> None:
         metavar="REGION",
         help="a region to scan (repeatable; `all` = every region with Clean Rooms ML; "
         "default: the SDK's configured region)",
+    )
+    accounts = parser.add_mutually_exclusive_group()
+    accounts.add_argument(
+        "--accounts",
+        type=Path,
+        metavar="FILE",
+        help="scan these accounts (YAML: id, role_arn or role_name, external_id, regions), "
+        "assuming each one's role",
+    )
+    accounts.add_argument(
+        "--org",
+        metavar="ROLE",
+        help="scan every ACTIVE account of the AWS Organization, assuming ROLE (a name) in "
+        "each; run as the management account or a delegated administrator",
+    )
+    parser.add_argument(
+        "--external-id", metavar="ID", help="with --org: the external id the role requires"
+    )
+    parser.add_argument(
+        "--shard",
+        type=parse_shard,
+        metavar="I/N",
+        help="scan only shard I (1-based) of N of the account-regions; combine the N "
+        "report.json files with `auditor merge`",
+    )
+    parser.add_argument(
+        "--max-parallel",
+        type=_positive_int,
+        default=DEFAULT_MAX_PARALLEL,
+        metavar="N",
+        help=f"account-regions crawled at once (default: {DEFAULT_MAX_PARALLEL}); each has "
+        "its own rate controllers and --concurrency",
+    )
+    parser.add_argument(
+        "--account-timeout",
+        type=_positive_float,
+        metavar="SECONDS",
+        help="bound each account-region; what it did not reach is reported as errors",
+    )
+    parser.add_argument(
+        "--role-duration",
+        type=_positive_int,
+        default=DEFAULT_ROLE_DURATION,
+        metavar="SECONDS",
+        help=f"assumed-role session length (default: {DEFAULT_ROLE_DURATION}); the SDK "
+        "renews the credentials before they expire",
     )
     parser.add_argument(
         "--profile", metavar="NAME", help="an AWS shared-config profile (else the SDK's default)"
@@ -239,6 +296,14 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--output-dir", type=Path, default=Path("reports"), metavar="DIR")
     report.add_argument("--format", default="all", metavar="LIST")
 
+    merge = commands.add_parser(
+        "merge",
+        help="combine shard report.json files into one report (every format, gate on the whole)",
+    )
+    merge.add_argument("reports", nargs="+", type=Path, metavar="REPORT")
+    _add_report_options(merge)
+    merge.set_defaults(policies=None, param=[])
+
     diff = commands.add_parser("diff", help="new, resolved and unchanged failures between runs")
     diff.add_argument("old", type=Path, metavar="OLD")
     diff.add_argument("new", type=Path, metavar="NEW")
@@ -297,13 +362,25 @@ def _report_options(args: argparse.Namespace) -> ReportOptions:
     )
 
 
-def write_reports(report: Report, output_dir: Path, formats: Sequence[Format]) -> list[Path]:
-    """Write each format atomically, streamed in chunks (report.json can be ~1 GB)."""
+def write_reports(
+    report: Report,
+    output_dir: Path,
+    formats: Sequence[Format],
+    *,
+    history_dir: Path | None = None,
+) -> list[Path]:
+    """Write each format atomically, streamed in chunks (report.json can be ~1 GB); with
+    ``history_dir``, report.html draws the trend and the run is kept there."""
+    history = trend(history_dir, report) if history_dir is not None else ()
     paths = []
     for fmt in formats:
         path = output_dir / FILENAMES[fmt]
-        write_atomic(path, iter_render(report, fmt))
+        write_atomic(path, iter_render(report, fmt, history=history))
         paths.append(path)
+    if history_dir is not None:
+        written = output_dir / FILENAMES[Format.JSON] if Format.JSON in formats else None
+        kept = record_run(history_dir, report, written)
+        log.debug("history: kept %s", kept)
     return paths
 
 
@@ -340,7 +417,8 @@ def exit_code(report: Report, *, allow_incomplete: bool) -> int:
 
 def _finish(report: Report, args: argparse.Namespace) -> int:
     formats = parse_formats(args.format)
-    paths = write_reports(report, args.output_dir, formats)
+    history_dir = getattr(args, "history_dir", None)
+    paths = write_reports(report, args.output_dir, formats, history_dir=history_dir)
     _say(verdict_line(report))
     for error in report.errors[:10]:
         print(f"  error: {error.message}", file=sys.stderr)
@@ -367,9 +445,18 @@ def cmd_scan(args: argparse.Namespace) -> int:
     for arn in args.model:
         if parse_trained_model_arn(arn) is None:
             raise UsageError(f"--model: not a Clean Rooms ML trained model ARN: {arn!r}")
+    if args.external_id and not args.org:
+        raise UsageError("--external-id goes with --org (an accounts file names its own)")
     settings = ScanSettings(
         regions=tuple(args.region),
         profile=args.profile,
+        accounts=load_accounts_file(args.accounts) if args.accounts else (),
+        org_role=args.org,
+        org_external_id=args.external_id,
+        shard=args.shard,
+        max_parallel=args.max_parallel,
+        unit_timeout=args.account_timeout,
+        role_duration=args.role_duration,
         scope=CrawlScope(
             memberships=tuple(args.membership),
             model_arns=tuple(args.model),
@@ -423,6 +510,16 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         except UnicodeDecodeError as exc:
             raise UsageError(f"{path}: not UTF-8 text ({exc.reason})") from exc
     return _finish(builder.build(options), args)
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    """Exit codes as `scan`: 0 pass, 1 gate failed, 2 unusable input, 3 incomplete."""
+    parse_formats(args.format)
+    if args.policies or args.param:
+        raise UsageError("merge evaluates nothing again: --policies and --param do not apply")
+    options = _report_options(args)
+    reports = [(str(path), _read_report_file(path)) for path in args.reports]
+    return _finish(merge_reports(reports, options), args)
 
 
 def cmd_policies(args: argparse.Namespace) -> int:
@@ -508,6 +605,7 @@ COMMANDS = {
     "evaluate": cmd_evaluate,
     "policies": cmd_policies,
     "report": cmd_report,
+    "merge": cmd_merge,
     "diff": cmd_diff,
 }
 

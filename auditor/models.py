@@ -252,6 +252,7 @@ class ScanInfo:
     params: Mapping[str, Any] = field(default_factory=dict)
     interrupted: bool = False
     unreached: tuple[str, ...] = ()
+    shard: str | None = None  # "I/N" for one shard's report; merged reports have none
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,16 @@
-"""A live scan: crawl every region in scope concurrently, evaluate as versions arrive.
+"""A live scan: crawl every account-region in scope concurrently, evaluate as versions arrive.
+
+The work is a list of *units*, one per account and region (one account, the caller's own,
+unless ``--accounts``/``--org`` name others). ``--shard I/N`` keeps this machine's share of
+them. Each unit is one ``crawl`` with its own clients and its own per-operation rate
+controllers, so one throttled account never slows another; at most ``max_parallel`` units
+run at once and each is bounded by ``unit_timeout``, so a slow or broken account holds one
+slot, never the scan.
 
 The crawler produces, this module consumes: one memory object stream carries
-``ModelVersion``/``ScanError`` from every region's crawl into the ``ReportBuilder``. SIGINT
-and SIGTERM cancel the crawl; the report is still built from what was read, marked
-interrupted and incomplete.
+``ModelVersion``/``ScanError`` from every unit's crawl into the ``ReportBuilder``; each item is
+stamped with its unit's account and region on the way. SIGINT and SIGTERM cancel the crawl;
+the report is still built from what was read, marked interrupted and incomplete.
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import time
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -19,8 +27,17 @@ from typing import Any
 import aioboto3
 import anyio
 from anyio import CancelScope
-from anyio.streams.memory import MemoryObjectSendStream
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+from botocore.exceptions import ClientError
 
+from auditor.accounts import (
+    DEFAULT_ROLE_DURATION,
+    DEFAULT_SESSION_NAME,
+    AccountTarget,
+    assume_role_credentials,
+    list_org_accounts,
+    session_with,
+)
 from auditor.audit import ReportBuilder, ReportOptions
 from auditor.crawler import (
     CrawlConfig,
@@ -32,22 +49,46 @@ from auditor.crawler import (
     parse_model_arn,
 )
 from auditor.errors import UsageError
-from auditor.models import Report
+from auditor.models import ErrorScope, ModelVersion, Report, ScanError
 from auditor.policy import PolicySet
+from auditor.shard import Shard
 
 log = logging.getLogger(__name__)
 
 SERVICE = "cleanrooms-ml"
+DEFAULT_MAX_PARALLEL = 8
 
 
 @dataclass(frozen=True, slots=True)
 class ScanSettings:
-    """Where to look and how hard: regions, profile, scope and crawler tuning."""
+    """Where to look and how hard: regions, profile, accounts, shard, scope and tuning.
+
+    ``accounts``: explicit targets (an accounts file); ``org_role``: list the organization's
+    active accounts and assume this role (a name or ARN) in each; neither: the caller's own
+    account. ``max_parallel``: account-regions crawled at once; ``unit_timeout``: seconds for
+    one account-region before what is left of it becomes errors.
+    """
 
     regions: tuple[str, ...] = ()
     profile: str | None = None
     scope: CrawlScope = field(default_factory=CrawlScope)
     crawl: CrawlConfig = field(default_factory=CrawlConfig)
+    accounts: tuple[AccountTarget, ...] = ()
+    org_role: str | None = None
+    org_external_id: str | None = None
+    shard: Shard | None = None
+    max_parallel: int = DEFAULT_MAX_PARALLEL
+    unit_timeout: float | None = None
+    role_duration: int = DEFAULT_ROLE_DURATION
+    role_session_name: str = DEFAULT_SESSION_NAME
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Unit:
+    """One account-region: the unit of work, of rate control and of sharding."""
+
+    account: str  # "" for the caller's own account, unnamed
+    region: str
 
 
 def resolve_regions(
@@ -73,23 +114,140 @@ def resolve_regions(
     return tuple(dict.fromkeys(regions))
 
 
-async def _crawl_region(
-    session: aioboto3.Session,
-    region: str,
+def _stamp(item: CrawlItem, unit: Unit) -> CrawlItem:
+    """``item`` naming its unit's account and region where the crawler could not."""
+    account = unit.account or None
+    if isinstance(item, ScanError):
+        if item.account and item.region:
+            return item
+        return replace(item, account=item.account or account, region=item.region or unit.region)
+    resource = item.resource
+    if resource.account and resource.region:
+        return item
+    stamped = replace(
+        resource, account=resource.account or account, region=resource.region or unit.region
+    )
+    return ModelVersion(resource=stamped, document=item.document)
+
+
+async def _forward(
+    receive: MemoryObjectReceiveStream[CrawlItem],
+    send: MemoryObjectSendStream[CrawlItem],
+    unit: Unit,
+) -> None:
+    async with receive, send:
+        async for item in receive:
+            await send.send(_stamp(item, unit))
+
+
+def _unit_error(unit: Unit, operation: str, code: str, message: str) -> ScanError:
+    return ScanError(
+        scope=ErrorScope.ACCOUNT if unit.account else ErrorScope.REGION,
+        operation=operation,
+        code=code,
+        message=message,
+        account=unit.account or None,
+        region=unit.region,
+    )
+
+
+def _describe(exc: BaseException) -> tuple[str, str]:
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        return str(error.get("Code") or "ClientError"), str(error.get("Message") or exc)
+    return type(exc).__name__, str(exc) or type(exc).__name__
+
+
+class _Account:
+    """One account's session: the base session, or one assuming the account's role. The
+    role is assumed once, on first use, so a refusal is known before any crawl starts."""
+
+    def __init__(
+        self, base: aioboto3.Session, target: AccountTarget | None, settings: ScanSettings
+    ):
+        self.base = base
+        self.target = target
+        self.settings = settings
+        self._lock = anyio.Lock()
+        self._session: aioboto3.Session | None = None
+        self._failure: tuple[str, str] | None = None
+
+    async def session(self) -> aioboto3.Session | tuple[str, str]:
+        """The session, or the ``(code, message)`` of why the role could not be assumed."""
+        async with self._lock:
+            if self._session is None and self._failure is None:
+                await self._open()
+            if self._session is not None:
+                return self._session
+            assert self._failure is not None
+            return self._failure
+
+    async def _open(self) -> None:
+        target = self.target
+        if target is None or target.role_arn is None:
+            self._session = self.base
+            return
+        source = await self.base.get_credentials()
+        credentials = assume_role_credentials(
+            self.base,
+            source,
+            target,
+            session_name=self.settings.role_session_name,
+            duration=self.settings.role_duration,
+        )
+        try:
+            await credentials.get_frozen_credentials()
+        except Exception as exc:  # whatever STS did, only this account fails
+            code, message = _describe(exc)
+            self._failure = (code, f"cannot assume {target.role_arn}: {message}")
+            log.warning("account %s: %s", target.account_id, self._failure[1])
+            return
+        self._session = session_with(self.base, credentials)
+
+
+async def _crawl_unit(
+    account: _Account,
+    unit: Unit,
     settings: ScanSettings,
     send: MemoryObjectSendStream[CrawlItem],
     stats: CrawlStats,
+    limiter: anyio.CapacityLimiter,
+    ends_at: float | None,
 ) -> None:
-    async with (
-        send,
-        open_aws_api(
-            session=session,
-            region_name=region,
-            max_pool_connections=settings.crawl.concurrency,
-        ) as api,
-    ):
-        scope = _scope_in(settings.scope, region)
-        await crawl(api, scope, send.clone(), config=settings.crawl, stats=stats)
+    async with send, limiter:
+        deadline = settings.unit_timeout
+        if ends_at is not None:
+            remaining = ends_at - time.monotonic()
+            if remaining <= 0:
+                await send.send(
+                    _unit_error(
+                        unit,
+                        "Scan",
+                        "ScanDeadlineExceeded",
+                        "scan deadline passed before "
+                        f"account {unit.account or '(own)'} region {unit.region} was started",
+                    )
+                )
+                return
+            deadline = remaining if deadline is None else min(deadline, remaining)
+        session = await account.session()
+        if isinstance(session, tuple):
+            code, message = session
+            await send.send(_unit_error(unit, "AssumeRole", code, message))
+            return
+        config = replace(settings.crawl, deadline=deadline)
+        unit_send, unit_receive = anyio.create_memory_object_stream[CrawlItem](64)
+        async with (
+            anyio.create_task_group() as tg,
+            open_aws_api(
+                session=session,
+                region_name=unit.region,
+                max_pool_connections=settings.crawl.concurrency,
+            ) as api,
+        ):
+            tg.start_soon(_forward, unit_receive, send.clone(), unit)
+            scope = _scope_in(settings.scope, unit.region)
+            await crawl(api, scope, unit_send, config=config, stats=stats)
 
 
 def _scope_in(scope: CrawlScope, region: str) -> CrawlScope:
@@ -125,6 +283,45 @@ async def _cancel_on_signal(scope: CancelScope, received: list[str]) -> None:
             return
 
 
+async def _targets(
+    settings: ScanSettings, session: aioboto3.Session
+) -> tuple[AccountTarget | None, ...]:
+    if settings.accounts:
+        return settings.accounts
+    if settings.org_role:
+        return await list_org_accounts(
+            session, settings.org_role, external_id=settings.org_external_id
+        )
+    return (None,)
+
+
+def plan_units(
+    targets: Sequence[AccountTarget | None],
+    regions: Sequence[str] | None,
+    session: aioboto3.Session,
+    settings: ScanSettings,
+) -> list[tuple[AccountTarget | None, Unit]]:
+    """Every account-region of the scan (this shard's share), in a stable order."""
+    units: dict[Unit, AccountTarget | None] = {}
+    for target in targets:
+        if target is not None and target.regions:
+            account_regions = resolve_regions(target.regions, session)
+        elif regions is not None:
+            account_regions = tuple(regions)
+        else:
+            raise UsageError(
+                f"no AWS region for account {target.account_id if target else '(own)'}: "
+                "pass --region or give the account regions in the accounts file"
+            )
+        for region in account_regions:
+            if settings.scope.model_arns and not _scope_in(settings.scope, region).model_arns:
+                continue  # none of the --model ARNs lives here
+            unit = Unit(target.account_id if target else "", region)
+            if settings.shard is None or settings.shard.owns(unit.account or None, region):
+                units.setdefault(unit, target)
+    return sorted(((target, unit) for unit, target in units.items()), key=lambda pair: pair[1])
+
+
 async def run_scan(
     settings: ScanSettings,
     policy_set: PolicySet,
@@ -141,14 +338,32 @@ async def run_scan(
     Raises ``UsageError`` for configuration problems found before any call.
     """
     session = session or aioboto3.Session(profile_name=settings.profile)
-    regions = resolve_regions(settings.regions, session, settings.scope)
+    try:
+        regions: tuple[str, ...] | None = resolve_regions(settings.regions, session, settings.scope)
+    except UsageError:
+        if not (settings.accounts and all(t.regions for t in settings.accounts)):
+            raise
+        regions = None  # every account names its own
     if await session.get_credentials() is None:
         raise UsageError(
             "no AWS credentials found by the SDK's credential chain "
             "(environment, shared config/profile, SSO, container or instance role)"
         )
+    if settings.max_parallel < 1:
+        raise UsageError(f"max_parallel must be at least 1, got {settings.max_parallel}")
+    targets = await _targets(settings, session)
+    planned = plan_units(targets, regions, session, settings)
+    accounts = {
+        target.account_id: _Account(session, target, settings) for target in targets if target
+    }
+    own = _Account(session, None, settings)
     stats = stats or CrawlStats()
-    builder = ReportBuilder(policy_set, mode="scan", regions=regions)
+    limiter = anyio.CapacityLimiter(settings.max_parallel)
+    deadline = settings.crawl.deadline
+    ends_at = time.monotonic() + deadline if deadline is not None else None
+    builder = ReportBuilder(
+        policy_set, mode="scan", regions=sorted({unit.region for _, unit in planned})
+    )
     signals: list[str] = []
     with anyio.CancelScope() as outer, _unwrapped_usage_errors():
         async with anyio.create_task_group() as tg:
@@ -158,13 +373,11 @@ async def run_scan(
                 tg.start_soon(watch, stats)
             send, receive = anyio.create_memory_object_stream[CrawlItem](256)
             async with send:
-                for region in regions:
-                    if (
-                        settings.scope.model_arns
-                        and not _scope_in(settings.scope, region).model_arns
-                    ):
-                        continue  # none of the --model ARNs lives here
-                    tg.start_soon(_crawl_region, session, region, settings, send.clone(), stats)
+                for target, unit in planned:
+                    account = accounts[target.account_id] if target else own
+                    tg.start_soon(
+                        _crawl_unit, account, unit, settings, send.clone(), stats, limiter, ends_at
+                    )
             async with receive:
                 async for item in receive:
                     builder.add(item)
@@ -175,4 +388,11 @@ async def run_scan(
             f"interrupted by {signals[0]} after {stats.versions_done} of "
             f"{stats.versions_discovered} discovered versions; the rest was not read"
         )
-    return builder.build(options, interrupted=bool(signals), unreached=unreached)
+    report = builder.build(options, interrupted=bool(signals), unreached=unreached)
+    named = {unit.account for _, unit in planned if unit.account}
+    scan = replace(
+        report.scan,
+        accounts=tuple(sorted(named.union(report.scan.accounts))),
+        shard=str(settings.shard) if settings.shard else None,
+    )
+    return replace(report, scan=scan)

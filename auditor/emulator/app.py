@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import random
+import re
 import socket
 import struct
 import time
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
+import aiohttp
 from aiohttp import web
 
 from auditor.emulator.catalog import Catalog, CatalogMembership, CatalogModel, build_catalog
@@ -51,6 +53,8 @@ READ_OPERATIONS = frozenset(
 )
 UNKNOWN_OPERATION = "Unknown"
 ADMIN_PREFIX = "/_emulator/"
+INVALID_TOKEN = "The security token included in the request is invalid."
+_ACCOUNT_XML = re.compile(r"<Account>\s*(\d{12})\s*</Account>")
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +122,7 @@ class Emulator:
         self._error_rng = random.Random(self.config.seed)  # noqa: S311 - fault injection
         self._latency_rng = random.Random(self.config.seed + 1)  # noqa: S311
         self._fault_uses: Counter[str] = Counter()
+        self._identities: dict[str, asyncio.Task[str | None]] = {}
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -136,39 +141,81 @@ class Emulator:
             return error_response(
                 403, "MissingAuthenticationTokenException", "Missing Authentication Token"
             )
+        config = self.config
+        account: str | None = None
+        if config.account_scoped:
+            account = await self._account_of(caller.access_key_id)
+        if (config.account_scoped and account is None) or caller.region in config.disabled_regions:
+            # what AWS answers for an unknown key, and for any key in a region not enabled
+            self.counters.record(operation, 403, caller=caller.key, refused=True)
+            return error_response(403, "UnrecognizedClientException", INVALID_TOKEN)
         if not found.supported:
             refusal = _refusal(operation, caller, request.method, path)
-            self.counters.record(operation, refusal.status, caller=caller.key, refused=True)
+            self.counters.record(
+                operation, refusal.status, caller=caller.key, refused=True, account=account
+            )
             return refusal
-        config = self.config
+        if account is not None and account in config.deny_accounts:
+            self.counters.record(operation, 403, caller=caller.key, refused=True, account=account)
+            return error_response(
+                403,
+                "AccessDeniedException",
+                f"User: arn:aws:sts::{account}:assumed-role/auditor is not authorized to "
+                f"perform: {caller.service}:{operation} with an explicit deny",
+            )
         if config.latency_ms or config.jitter_ms:
             jitter = self._latency_rng.uniform(-config.jitter_ms, config.jitter_ms)
             await asyncio.sleep(max(0.0, config.latency_ms + jitter) / 1000)
-        if not self._throttle.admit(operation):
-            self.counters.record(operation, 429, caller=caller.key, throttled=True)
+        if not self._throttle.admit(operation, account, caller.region):
+            self.counters.record(operation, 429, caller=caller.key, throttled=True, account=account)
             return error_response(429, "ThrottlingException", "Rate exceeded")
         if config.error_rate and self._error_rng.random() < config.error_rate:
-            self.counters.record(operation, 500, caller=caller.key)
+            self.counters.record(operation, 500, caller=caller.key, account=account)
             return error_response(500, "InternalServerException", "Internal server error")
         try:
-            served = self._serve(found, caller, request)
+            served = self._serve(found, caller, request, account)
         except ApiFailure as failure:
             self.counters.record(
-                operation, failure.status, resource=failure.resource, caller=caller.key
+                operation,
+                failure.status,
+                resource=failure.resource,
+                caller=caller.key,
+                account=account,
             )
             return error_response(failure.status, failure.code, failure.message)
         except Exception:
             # An emulator bug must still look like AWS to the client under test.
             log.exception("emulator failed serving %s %s", request.method, path)
-            self.counters.record(operation, 500, caller=caller.key)
+            self.counters.record(operation, 500, caller=caller.key, account=account)
             return error_response(500, "InternalServerException", "Emulator failure")
         fault = self._fault_for(served.fault_keys, operation)
         self.counters.record(
-            operation, 200, resource=served.resource, caller=caller.key, faulted=fault is not None
+            operation,
+            200,
+            resource=served.resource,
+            caller=caller.key,
+            faulted=fault is not None,
+            account=account,
         )
         if fault is None:
             return json_response(served.body)
         return await _faulty_response(request, fault, served.body)
+
+    async def _account_of(self, access_key_id: str) -> str | None:
+        """The account an access key belongs to: the static map, else STS (asked once a key)."""
+        account = self.config.accounts.get(access_key_id)
+        if account is not None or self.config.identity_url is None:
+            return account
+        lookup = self._identities.get(access_key_id)
+        if lookup is None:
+            lookup = asyncio.ensure_future(_caller_account(self.config.identity_url, access_key_id))
+            self._identities[access_key_id] = lookup
+        try:
+            return await asyncio.shield(lookup)
+        except (aiohttp.ClientError, TimeoutError):
+            log.warning("emulator: STS at %s did not answer", self.config.identity_url)
+            self._identities.pop(access_key_id, None)
+            return None
 
     def _admin(self, method: str, path: str) -> web.Response:
         if method == "GET" and path == ADMIN_PREFIX + "counters":
@@ -195,19 +242,23 @@ class Emulator:
 
     # -- operations -------------------------------------------------------------------------
 
-    def _serve(self, found: Route, caller: Caller, request: web.Request) -> Served:
+    def _serve(
+        self, found: Route, caller: Caller, request: web.Request, account: str | None = None
+    ) -> Served:
         query = request.query
         operation = found.operation
         if operation == GET_TRAINED_MODEL:
-            return self._get_trained_model(found, caller, query.get("versionIdentifier"))
+            return self._get_trained_model(found, caller, query.get("versionIdentifier"), account)
         if operation == LIST_TRAINED_MODEL_VERSIONS:
-            model = self._model(found, caller)
+            model = self._model(found, caller, account)
             status = query.get("status")
             items = [v.summary for v in model.versions if status is None or v.status == status]
             body = self._page(operation, f"{model.arn}|{status}", items, query, model.arn)
             return Served(body, model.arn, (model.arn, model.membership_id))
         if operation == LIST_TRAINED_MODELS:
-            membership = self._membership(found.membership_id, caller, resource=found.membership_id)
+            membership = self._membership(
+                found.membership_id, caller, resource=found.membership_id, account=account
+            )
             items = [m.latest.summary for m in membership.models]
             body = self._page(operation, membership.id, items, query, membership.id)
             return Served(body, membership.id, (membership.id,))
@@ -216,9 +267,9 @@ class Emulator:
             items = [
                 m.summary
                 for m in self.catalog.memberships
-                if self._visible(m, caller) and (status is None or m.status == status)
+                if self._visible(m, caller, account) and (status is None or m.status == status)
             ]
-            scope = f"{caller.region}|{status}"
+            scope = f"{account}|{caller.region}|{status}"
             body = self._page(operation, scope, items, query, None, "membershipSummaries")
             return Served(body, None, ())
         if operation == LIST_TAGS_FOR_RESOURCE:
@@ -242,12 +293,18 @@ class Emulator:
             raise ApiFailure(400, "ValidationException", str(exc), resource) from exc
         return list_body(field, items[page.start : page.stop], page.next_token)
 
-    def _visible(self, membership: CatalogMembership, caller: Caller) -> bool:
+    def _visible(
+        self, membership: CatalogMembership, caller: Caller, account: str | None = None
+    ) -> bool:
+        if account is not None and membership.account != account:
+            return False
         return not self.config.region_scoped or membership.region == caller.region
 
-    def _membership(self, membership_id: str, caller: Caller, resource: str) -> CatalogMembership:
+    def _membership(
+        self, membership_id: str, caller: Caller, resource: str, account: str | None = None
+    ) -> CatalogMembership:
         membership = self.catalog.membership_by_id.get(membership_id)
-        if membership is None or not self._visible(membership, caller):
+        if membership is None or not self._visible(membership, caller, account):
             raise ApiFailure(
                 404, "ResourceNotFoundException", f"Membership {membership_id} not found", resource
             )
@@ -261,8 +318,8 @@ class Emulator:
             )
         return membership
 
-    def _model(self, found: Route, caller: Caller) -> CatalogModel:
-        self._membership(found.membership_id, caller, resource=found.arn)
+    def _model(self, found: Route, caller: Caller, account: str | None = None) -> CatalogModel:
+        self._membership(found.membership_id, caller, resource=found.arn, account=account)
         model = self.catalog.model_by_arn.get(found.arn)
         if model is None or model.membership_id != found.membership_id:
             raise ApiFailure(
@@ -270,10 +327,12 @@ class Emulator:
             )
         return model
 
-    def _get_trained_model(self, found: Route, caller: Caller, version_id: str | None) -> Served:
+    def _get_trained_model(
+        self, found: Route, caller: Caller, version_id: str | None, account: str | None = None
+    ) -> Served:
         requested = f"{found.arn}#{version_id}" if version_id else found.arn
         try:
-            model = self._model(found, caller)
+            model = self._model(found, caller, account)
         except ApiFailure as failure:
             failure.resource = requested
             raise
@@ -302,6 +361,26 @@ class Emulator:
         if arn in self.catalog.membership_by_arn:
             return Served(b'{"tags":{}}', arn, (arn,))
         raise ApiFailure(404, "ResourceNotFoundException", f"Resource {arn} not found", arn)
+
+
+async def _caller_account(identity_url: str, access_key_id: str) -> str | None:
+    """``sts:GetCallerIdentity`` as the holder of ``access_key_id`` (moto reads the key from
+    the credential scope and does not check the signature); None for no account in the answer."""
+    headers = {
+        "Authorization": f"AWS4-HMAC-SHA256 Credential={access_key_id}/20250101/us-east-1/sts/"
+        "aws4_request, SignedHeaders=host, Signature=0",
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    timeout = aiohttp.ClientTimeout(total=10)
+    async with (
+        aiohttp.ClientSession(timeout=timeout) as session,
+        session.post(
+            identity_url, data="Action=GetCallerIdentity&Version=2011-06-15", headers=headers
+        ) as response,
+    ):
+        text = await response.text()
+    found = _ACCOUNT_XML.search(text) if response.status == 200 else None
+    return found.group(1) if found else None
 
 
 def _refusal(operation: str, caller: Caller, method: str, path: str) -> web.Response:

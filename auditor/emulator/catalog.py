@@ -87,6 +87,7 @@ class CatalogMembership:
     status: str
     summary: bytes
     models: tuple[CatalogModel, ...]
+    account: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +129,7 @@ def build_catalog(fleet: Fleet) -> Catalog:
             status=m.status,
             summary=dumps(membership_summary(m)),
             models=tuple(model for model in models if model.membership_id == m.id),
+            account=m.account,
         )
         for m in fleet.memberships
     )

@@ -43,6 +43,23 @@ def _fault(text: str) -> tuple[str, Fault]:
     return key, fault
 
 
+def _key_account(text: str) -> tuple[str, str]:
+    key, _, account = text.partition("=")
+    if not key or not (account.isdigit() and len(account) == 12):
+        raise argparse.ArgumentTypeError(f"expected ACCESS_KEY_ID=ACCOUNT_ID, got {text!r}")
+    return key, account
+
+
+def _account_rate(text: str) -> tuple[str, RateLimit]:
+    account, _, rate_text = text.partition("=")
+    try:
+        rate = float(rate_text)
+        limit = RateLimit(rate=rate, burst=max(1, int(rate)))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected ACCOUNT_ID=RATE, got {text!r}") from exc
+    return account, limit
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="auditor emulator",
@@ -60,6 +77,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--versions-per-model", type=_versions_range, default=(1, 3), metavar="LO,HI"
     )
     fleet.add_argument("--noncompliant-share", type=float, default=0.3)
+    fleet.add_argument(
+        "--fleet-account",
+        action="append",
+        default=[],
+        metavar="ACCOUNT_ID",
+        help="spread generated memberships over these accounts (repeatable)",
+    )
     knobs = parser.add_argument_group("knobs (all off by default)")
     knobs.add_argument("--rate", type=float, help="requests/s per operation (token bucket)")
     knobs.add_argument("--burst", type=int, help="bucket capacity (default: max(1, rate))")
@@ -83,6 +107,38 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="serve every membership whatever region the caller signs for",
     )
+    accounts = parser.add_argument_group(
+        "accounts (a caller sees only its own account's memberships when any is set)"
+    )
+    accounts.add_argument(
+        "--account",
+        type=_key_account,
+        action="append",
+        default=[],
+        metavar="ACCESS_KEY_ID=ACCOUNT_ID",
+        help="the account of a caller's access key id (repeatable)",
+    )
+    accounts.add_argument(
+        "--identity-url",
+        metavar="URL",
+        help="an STS endpoint (moto's server) asked GetCallerIdentity for keys not in --account",
+    )
+    accounts.add_argument("--deny-account", action="append", default=[], metavar="ACCOUNT_ID")
+    accounts.add_argument(
+        "--account-rate",
+        type=_account_rate,
+        action="append",
+        default=[],
+        metavar="ACCOUNT_ID=RATE",
+        help="that account's own requests/s per operation and region (repeatable)",
+    )
+    accounts.add_argument(
+        "--disabled-region",
+        action="append",
+        default=[],
+        metavar="REGION",
+        help="answer every call signed for REGION as a region that is not enabled",
+    )
     return parser
 
 
@@ -103,6 +159,11 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         vanish_models=frozenset(args.vanish_model),
         faults=dict(args.fault),
         region_scoped=not args.any_region,
+        accounts=dict(args.account),
+        identity_url=args.identity_url,
+        deny_accounts=frozenset(args.deny_account),
+        account_rate_limits=dict(args.account_rate),
+        disabled_regions=frozenset(args.disabled_region),
     )
 
 
@@ -116,6 +177,7 @@ def fleet_from_args(args: argparse.Namespace) -> Fleet:
         models=args.models,
         versions_per_model=args.versions_per_model,
         noncompliant_share=args.noncompliant_share,
+        accounts=args.fleet_account or None,
     )
 
 

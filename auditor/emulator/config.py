@@ -48,6 +48,16 @@ class EmulatorConfig:
     every other operation gets its own bucket shaped by ``rate_limit`` when that is set.
     ``faults`` is keyed by a model ARN, a ``"<model ARN>#<version id>"``, a membership id
     or an operation name; the most specific key that matches a request wins.
+
+    Several accounts: a request's account is found from its SigV4 access key id, first in
+    ``accounts`` (access key id -> account id), then, when ``identity_url`` is set, by asking
+    that STS endpoint's ``GetCallerIdentity`` as the caller (what a real service does with
+    IAM; moto's server answers it for the keys its ``AssumeRole`` handed out). With either
+    set, a caller sees only its own account's memberships and an unknown key is refused as
+    AWS refuses one (403 ``UnrecognizedClientException``). ``deny_accounts`` answers every
+    request of those accounts with 403 ``AccessDeniedException``; ``account_rate_limits``
+    gives an account per-operation buckets of its own (AWS limits are per account and
+    region); ``disabled_regions`` answers as a region that is not enabled does.
     """
 
     rate_limit: RateLimit | None = None
@@ -61,6 +71,11 @@ class EmulatorConfig:
     vanish_models: frozenset[str] = frozenset()
     faults: Mapping[str, Fault] = field(default_factory=dict)
     region_scoped: bool = True
+    accounts: Mapping[str, str] = field(default_factory=dict)
+    identity_url: str | None = None
+    deny_accounts: frozenset[str] = frozenset()
+    account_rate_limits: Mapping[str, RateLimit] = field(default_factory=dict)
+    disabled_regions: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if self.latency_ms < 0 or self.jitter_ms < 0:
@@ -69,6 +84,11 @@ class EmulatorConfig:
             raise ValueError(f"error_rate must be within [0, 1], got {self.error_rate}")
         if self.page_cap is not None and self.page_cap < 1:
             raise ValueError(f"page_cap must be >= 1, got {self.page_cap}")
+
+    @property
+    def account_scoped(self) -> bool:
+        """Whether callers are told apart by account (else every caller sees every account)."""
+        return bool(self.accounts) or self.identity_url is not None
 
     def limit_for(self, operation: str) -> RateLimit | None:
         return self.rate_limits.get(operation, self.rate_limit)

@@ -31,6 +31,8 @@ class Counters:
         self._refused: Counter[str] = Counter()
         self._callers: Counter[str] = Counter()
         self._faulted: Counter[str] = Counter()
+        self._accounts: Counter[str] = Counter()
+        self._account_throttled: Counter[str] = Counter()
 
     def record(
         self,
@@ -42,6 +44,7 @@ class Counters:
         throttled: bool = False,
         refused: bool = False,
         faulted: bool = False,
+        account: str | None = None,
     ) -> None:
         with self._lock:
             self._operations[operation] += 1
@@ -56,6 +59,10 @@ class Counters:
                 self._refused[operation] += 1
             if faulted:
                 self._faulted[operation] += 1
+            if account is not None:
+                self._accounts[account] += 1
+                if throttled:
+                    self._account_throttled[account] += 1
 
     def reset(self) -> None:
         with self._lock:
@@ -70,7 +77,8 @@ class Counters:
 
     def snapshot(self) -> dict[str, Any]:
         """Plain, JSON-ready dicts: ``total``, ``operations``, ``statuses``, ``resources``,
-        ``throttled``, ``refused``, ``faulted``, ``callers`` (``"<access key>/<region>/<service>"``)."""
+        ``throttled``, ``refused``, ``faulted``, ``callers`` (``"<access key>/<region>/<service>"``),
+        ``accounts`` and ``account_throttled`` (by account id, when the caller's is known)."""
         with self._lock:
             return {
                 "total": sum(self._operations.values()),
@@ -81,4 +89,6 @@ class Counters:
                 "refused": dict(self._refused),
                 "callers": dict(self._callers),
                 "faulted": dict(self._faulted),
+                "accounts": dict(self._accounts),
+                "account_throttled": dict(self._account_throttled),
             }

@@ -42,13 +42,21 @@ class Throttle:
     def __init__(self, config: EmulatorConfig, clock: Clock = time.monotonic) -> None:
         self._config = config
         self._clock = clock
-        self._buckets: dict[str, TokenBucket | None] = {}
+        self._buckets: dict[tuple[str, str | None, str | None], TokenBucket | None] = {}
 
-    def admit(self, operation: str) -> bool:
+    def admit(self, operation: str, account: str | None = None, region: str | None = None) -> bool:
+        """Take a token from ``operation``'s bucket: the account's own (one per region) when
+        ``account_rate_limits`` names it, else the server-wide one."""
+        own = account is not None and account in self._config.account_rate_limits
+        key = (operation, account, region) if own else (operation, None, None)
         try:
-            bucket = self._buckets[operation]
+            bucket = self._buckets[key]
         except KeyError:
-            limit = self._config.limit_for(operation)
+            if own:
+                assert account is not None
+                limit: RateLimit | None = self._config.account_rate_limits[account]
+            else:
+                limit = self._config.limit_for(operation)
             bucket = TokenBucket(limit, self._clock) if limit else None
-            self._buckets[operation] = bucket
+            self._buckets[key] = bucket
         return bucket is None or bucket.try_take()

@@ -6,12 +6,15 @@ streams, so a two-million-result report never has to sit in memory whole).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from enum import StrEnum
-from typing import assert_never
+from typing import TYPE_CHECKING, assert_never
 
 from auditor.errors import UsageError
 from auditor.models import Report
+
+if TYPE_CHECKING:
+    from auditor.history import RunPoint
 
 
 class Format(StrEnum):
@@ -37,8 +40,8 @@ FILENAMES: dict[Format, str] = {
 DEFAULT_FORMATS = (Format.JSON, Format.HTML)
 
 
-def render(report: Report, fmt: Format) -> bytes:
-    """The whole file of one format."""
+def render(report: Report, fmt: Format, *, history: Sequence[RunPoint] = ()) -> bytes:
+    """The whole file of one format; ``history`` (past runs) draws report.html's trend."""
     # Imported here so that loading one writer does not load them all (jinja2 for html).
     if fmt is Format.JSON:
         from auditor.reports.json import render_json
@@ -47,7 +50,7 @@ def render(report: Report, fmt: Format) -> bytes:
     if fmt is Format.HTML:
         from auditor.reports.html import render_html
 
-        return render_html(report)
+        return render_html(report, history)
     if fmt is Format.SARIF:
         from auditor.reports.sarif import render_sarif
 
@@ -67,14 +70,16 @@ def render(report: Report, fmt: Format) -> bytes:
     assert_never(fmt)
 
 
-def iter_render(report: Report, fmt: Format) -> Iterator[bytes]:
+def iter_render(
+    report: Report, fmt: Format, *, history: Sequence[RunPoint] = ()
+) -> Iterator[bytes]:
     """One format's file in chunks; write them in order (report.json streams version by version)."""
     if fmt is Format.JSON:
         from auditor.reports.json import iter_json
 
         yield from iter_json(report)
     else:
-        yield render(report, fmt)
+        yield render(report, fmt, history=history)
 
 
 def parse_formats(text: str) -> tuple[Format, ...]:

@@ -12,16 +12,21 @@ import base64
 import hashlib
 import json
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 
 from auditor.models import PolicyInfo, Report, Severity, Waiver
 from auditor.reports._text import SEVERITIES
+from auditor.reports.accounts import account_summaries
 from auditor.reports.json import dump_value, json_safe
+
+if TYPE_CHECKING:
+    from auditor.history import RunPoint
 
 MAX_SERVER_ROWS = 1000  # errors, resolved failures: beyond this, see report.json
 PAGE_SIZE = 100
@@ -155,8 +160,51 @@ def _policy_rows(report: Report) -> list[PolicyRow]:
     return rows
 
 
-def render_html(report: Report) -> bytes:
-    """report.html as UTF-8 bytes."""
+def trend_chart(points: Sequence[RunPoint], width: int = 640, height: int = 220) -> dict[str, Any]:
+    """Geometry of the trend chart: one polyline per severity over the runs, oldest first."""
+    left, right, top, bottom = 48, width - 110, 12, height - 28
+    highest = max([max(p.fail_by_severity.values(), default=0) for p in points] + [1])
+    step = (right - left) / max(1, len(points) - 1)
+
+    def x(index: int) -> float:
+        return round(left + index * step if len(points) > 1 else (left + right) / 2, 1)
+
+    def y(value: int) -> float:
+        return round(bottom - (bottom - top) * value / highest, 1)
+
+    series = [
+        (
+            str(sev),
+            " ".join(
+                f"{x(i)},{y(p.fail_by_severity.get(str(sev), 0))}" for i, p in enumerate(points)
+            ),
+        )
+        for sev in Severity
+    ]
+    every = max(1, len(points) // 6)
+    labels = [
+        (x(i), p.finished_at[5:16].replace("T", " "))
+        for i, p in enumerate(points)
+        if i % every == 0 or i == len(points) - 1
+    ]
+    legend = [(str(sev), right + 16, top + 10 + 18 * n) for n, sev in enumerate(Severity)]
+    return {
+        "width": width,
+        "height": height,
+        "left": left,
+        "right": right,
+        "top": top,
+        "bottom": bottom,
+        "max": highest,
+        "series": series,
+        "labels": labels,
+        "legend": legend,
+        "points": list(points),
+    }
+
+
+def render_html(report: Report, history: Sequence[RunPoint] = ()) -> bytes:
+    """report.html as UTF-8 bytes; ``history`` (past runs and this one) draws the trend."""
     summary = report.summary()
     script = _asset("report.js")
     style = _asset("report.css")
@@ -182,6 +230,9 @@ def render_html(report: Report) -> bytes:
         resolved=report.resolved[:MAX_SERVER_ROWS],
         max_rows=MAX_SERVER_ROWS,
         severities=[str(sev) for sev in Severity],
+        severity_enum=list(Severity),
+        accounts=account_summaries(report),
+        trend=trend_chart(history) if history else None,
         data=script_json(page_data(report)),
         script=script,
         style=style,

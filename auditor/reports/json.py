@@ -41,6 +41,7 @@ from auditor.models import (
     encode_statuses,
     fingerprint,
 )
+from auditor.reports.accounts import account_summaries
 
 SCHEMA_VERSION = 1
 TOOL_NAME = "auditor"
@@ -154,7 +155,9 @@ def _head(report: Report) -> str:
     }
     if report.baseline_path is not None:
         scan_fields["baseline"] = report.baseline_path
-    summary_fields = {
+    if scan.shard is not None:
+        scan_fields["shard"] = scan.shard
+    summary_fields: dict[str, Any] = {
         "versions": summary.versions,
         "pass": summary.passed,
         "fail": summary.failed,
@@ -167,6 +170,7 @@ def _head(report: Report) -> str:
             "passed": summary.gate_passed,
             "new_only": report.gate.new_only,
         },
+        "accounts": [row.to_json() for row in account_summaries(report)],
     }
     policies = [
         {
@@ -380,6 +384,7 @@ class _Loader:
             params=doc["params"],
             interrupted=doc.get("interrupted", False),
             unreached=tuple(doc.get("unreached", ())),
+            shard=doc.get("shard"),
         )
 
     def policies(self) -> tuple[PolicyInfo, ...]:
