@@ -293,7 +293,7 @@ def _failure_tail(result: Result, with_baseline: bool, waiver_cache: dict[Waiver
 #   but the results is still validated by jsonschema; each result goes through a fast check
 #   that accepts only results that certainly satisfy the schema's ``result`` definition, and
 #   whatever it does not accept is judged by jsonschema, one result at a time. So the
-#   verdict is always the schema's, and so is the message naming the first problem.
+#   verdict is always the schema's, and so is the message; it names the first bad result.
 # - Rebuilding: one ``Resource`` per version, one primed hasher per policy for the ids.
 
 
@@ -337,6 +337,7 @@ def validate_report_document(document: Any, source: str) -> None:
 
     Exactly as strict as validating the whole document against the schema; the results are
     checked by ``unproven_results`` first, and only those it cannot vouch for by jsonschema.
+    A problem outside the results is named first, then the first bad result in file order.
     """
     results = document.get("results") if isinstance(document, dict) else None
     if not isinstance(results, list):
