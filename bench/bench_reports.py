@@ -1,11 +1,13 @@
-"""Render a synthetic 100,000-version x 20-policy report (~10% failing) in every format.
+"""Render a synthetic 100,000-version x 20-policy report (~10% failing) in every format, and
+read the report.json back with ``load_report``.
 
-Run: ``.venv/bin/python -m bench.bench_reports [--versions N] [--formats json,html]``
+Run: ``.venv/bin/python -m bench.bench_reports [--versions N] [--formats json,html] [--no-load]``
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import random
 import time
 
@@ -21,6 +23,7 @@ from auditor.models import (
     VersionVerdict,
 )
 from auditor.reports import Format, iter_render, parse_formats, render
+from auditor.reports.json import load_report, render_json
 
 POLICY_COUNT = 20
 FAIL_RATE = 0.10
@@ -96,6 +99,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--versions", type=int, default=100_000)
     parser.add_argument("--formats", default="all")
+    parser.add_argument(
+        "--no-load", action="store_true", help="skip reading report.json back (load_report)"
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     report = synthetic_report(args.versions)
@@ -120,6 +126,23 @@ def main() -> None:
             print(
                 f"{'json*':>9}: {elapsed:6.2f} s  {size / 1e6:9.1f} MB  (streamed by iter_render)"
             )
+    if not args.no_load:
+        data = render_json(report)
+        del report  # what is timed is reading back, not holding two reports
+        gc.collect()
+        bench_load(data)
+
+
+def bench_load(data: bytes) -> None:
+    """Time ``load_report`` on a report.json."""
+    started = time.perf_counter()
+    cpu = time.process_time()
+    loaded = load_report(data, "bench.json")
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    print(
+        f"{'load':>9}: {elapsed:6.2f} s  {len(data) / 1e6:9.1f} MB  "
+        f"(load_report, {cpu:.2f} s CPU, {len(loaded.verdicts):,} versions)"
+    )
 
 
 if __name__ == "__main__":

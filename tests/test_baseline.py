@@ -1,15 +1,11 @@
 from __future__ import annotations
 
 import dataclasses
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).parent / "reports"))
-from canned import POLICIES, fail, make_report, resource, verdict
 
 from auditor.baseline import apply_baseline, diff_reports, render_diff_text
 from auditor.models import BaselineState, Gate, Report, Severity, Status
 from auditor.reports.json import load_report, render_json
+from tests.reports.canned import POLICIES, fail, make_report, resource, verdict
 
 P, F = Status.PASS, Status.FAIL
 

@@ -1,18 +1,15 @@
 from __future__ import annotations
 
 import dataclasses
-import sys
 from datetime import date
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent / "reports"))
-from canned import POLICIES, make_report, resource
-
 from auditor.errors import WaiverFileError
 from auditor.models import Report, Waiver
 from auditor.waivers import apply_waivers, load_waivers, parse_waivers
+from tests.reports.canned import POLICIES, make_report, resource
 
 TODAY = date(2026, 6, 1)
 ARN_GLOB = "arn:aws:cleanrooms-ml:*:111122223333:membership/*/trained-model/*"
@@ -190,9 +187,8 @@ def test_waiving_every_gating_failure_passes_the_gate() -> None:
 def test_version_glob_matches_an_absent_version_as_empty() -> None:
     bare = dataclasses.replace(resource(1), version_identifier=None)
     assert bare.version_identifier is None
-    from canned import fail, verdict
-
     from auditor.models import Status
+    from tests.reports.canned import fail, verdict
 
     report = make_report(
         policies=POLICIES[:1],

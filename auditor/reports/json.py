@@ -7,10 +7,12 @@ fragments. One result per line keeps the file greppable and diffable.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
+import re
 from binascii import hexlify
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from functools import cache
 from importlib import resources
@@ -39,7 +41,6 @@ from auditor.models import (
     Waiver,
     WaiverUse,
     encode_statuses,
-    fingerprint,
 )
 from auditor.reports.accounts import account_summaries
 
@@ -287,6 +288,17 @@ def _failure_tail(result: Result, with_baseline: bool, waiver_cache: dict[Waiver
 
 
 # -- loading ---------------------------------------------------------------------------------
+#
+# Reading back is built for 2,000,000 results too. Three things dominate at that size:
+# - ``json.loads`` builds some 40 million objects, and the cyclic garbage collector, which
+#   runs over all of them again and again while they pile up, triples its time; the
+#   collector is paused while a report is read (nothing read here forms reference cycles).
+# - Validating each result with jsonschema costs about 200 us, 7 minutes in all. Everything
+#   but the results is still validated by jsonschema; each result goes through a fast check
+#   that accepts only results that certainly satisfy the schema's ``result`` definition, and
+#   whatever it does not accept is judged by jsonschema, one result at a time. So the
+#   verdict is always the schema's, and so is the message; it names the first bad result.
+# - Rebuilding: one ``Resource`` per version, one primed hasher per policy for the ids.
 
 
 @cache
@@ -304,12 +316,152 @@ def _validator() -> jsonschema.protocols.Validator:
     return validator_class(schema)
 
 
-def validate_report_document(document: Any, source: str) -> None:
-    """Raise ``ReportInputError`` naming the first schema violation of a parsed report.json."""
-    error = jsonschema.exceptions.best_match(_validator().iter_errors(document))
+@cache
+def result_validator() -> jsonschema.protocols.Validator:
+    """The schema's ``result`` definition on its own: validates one result."""
+    schema = report_schema()
+    validator_class = jsonschema.validators.validator_for(schema)
+    return validator_class(
+        {"$schema": schema["$schema"], "$defs": schema["$defs"], "$ref": "#/$defs/result"}
+    )
+
+
+def _raise_first_error(
+    errors: Iterable[jsonschema.ValidationError], source: str, prefix: tuple[str, ...] = ()
+) -> None:
+    error = jsonschema.exceptions.best_match(errors)
     if error is not None:
-        where = "/".join(str(part) for part in error.absolute_path) or "(top level)"
+        path = [*prefix, *(str(part) for part in error.absolute_path)]
+        where = "/".join(path) or "(top level)"
         raise ReportInputError(f"{source}: not a valid auditor report at {where}: {error.message}")
+
+
+def validate_report_document(document: Any, source: str) -> None:
+    """Raise ``ReportInputError`` naming the first schema violation of a parsed report.json.
+
+    Exactly as strict as validating the whole document against the schema; the results are
+    checked by ``unproven_results`` first, and only those it cannot vouch for by jsonschema.
+    A problem outside the results is named first, then the first bad result in file order.
+    """
+    results = document.get("results") if isinstance(document, dict) else None
+    if not isinstance(results, list):
+        _raise_first_error(_validator().iter_errors(document), source)
+        return
+    _raise_first_error(_validator().iter_errors({**document, "results": []}), source)
+    for number in unproven_results(results):
+        errors = result_validator().iter_errors(results[number])
+        _raise_first_error(errors, source, ("results", str(number)))
+
+
+_RESULT_KEYS = frozenset(
+    ("id", "policy_id", "title", "severity", "status", "resource", "evidence", "waiver")
+)
+_RESULT_KEYS_WITH_BASELINE = _RESULT_KEYS | {"baseline"}
+_RESOURCE_KEYS = frozenset(
+    (
+        "arn",
+        "version_identifier",
+        "name",
+        "membership_id",
+        "collaboration_id",
+        "account",
+        "region",
+        "status",
+    )
+)
+_EVIDENCE_KEYS = frozenset(("path", "actual", "expected", "message"))
+_WAIVER_STRINGS = ("policy", "resource", "version", "reason", "expires", "approved_by")
+_WAIVER_KEYS = frozenset(_WAIVER_STRINGS)
+_WAIVER_KEYS_WITH_INDEX = _WAIVER_KEYS | {"index"}
+_SEVERITIES = frozenset(("critical", "high", "medium", "low", "info"))
+_STATUSES = frozenset(("pass", "fail", "skip"))
+_BASELINES = frozenset(("new", "unchanged", None))
+_STRING_OR_NULL = frozenset((str, type(None)))
+_STRING = frozenset((str,))
+# The schema's pattern for ``expires``, applied as jsonschema applies patterns (``re.search``).
+_EXPIRES = re.compile("^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def unproven_results(results: Sequence[Any]) -> Iterator[int]:
+    """Positions of the results that a fast check cannot prove valid against the schema.
+
+    The check accepts only results that satisfy the schema's ``result`` definition, with the
+    exact types ``json.loads`` produces: every result it accepts is valid (a property test
+    holds it to that). What it does not accept may be invalid, or valid in a way it does not
+    look for (``1.0`` for an integer, a ``str`` subclass): the caller asks jsonschema.
+    """
+    known_resource: Any = None  # the last resource proven valid; a version's results repeat it
+    for number, item in enumerate(results):
+        try:
+            resource = item["resource"]
+            proven = (
+                _result_is_valid(item)
+                and type(resource) is dict
+                and (resource == known_resource or _resource_is_valid(resource))
+            )
+        except (AttributeError, KeyError, TypeError):
+            proven = False
+        if proven:
+            known_resource = resource
+        else:
+            yield number
+
+
+def _result_is_valid(item: Any) -> bool:
+    """Everything in a result but its resource."""
+    if type(item) is not dict:
+        return False
+    keys = item.keys()
+    if keys != _RESULT_KEYS and keys != _RESULT_KEYS_WITH_BASELINE:
+        return False
+    evidence = item["evidence"]
+    waiver = item["waiver"]
+    return (
+        type(item["id"]) is str
+        and type(item["policy_id"]) is str
+        and type(item["title"]) is str
+        and item["severity"] in _SEVERITIES
+        and item["status"] in _STATUSES
+        and item.get("baseline") in _BASELINES
+        and type(evidence) is list
+        and (not evidence or _evidence_is_valid(evidence))
+        and (waiver is None or _waiver_is_valid(waiver))
+    )
+
+
+def _resource_is_valid(resource: dict[str, Any]) -> bool:
+    return (
+        resource.keys() == _RESOURCE_KEYS
+        and type(resource["arn"]) is str
+        and _STRING_OR_NULL.issuperset(map(type, resource.values()))
+    )
+
+
+def _evidence_is_valid(evidence: list[Any]) -> bool:
+    for item in evidence:
+        if not (
+            type(item) is dict
+            and item.keys() == _EVIDENCE_KEYS
+            and type(item["path"]) is str
+            and type(item["message"]) is str
+        ):
+            return False
+    return True
+
+
+def _waiver_is_valid(waiver: Any) -> bool:
+    if type(waiver) is not dict:
+        return False
+    keys = waiver.keys()
+    if keys != _WAIVER_KEYS and keys != _WAIVER_KEYS_WITH_INDEX:
+        return False
+    index = waiver.get("index", 0)
+    return (
+        _STRING.issuperset(type(waiver[key]) for key in _WAIVER_STRINGS)
+        and _EXPIRES.search(waiver["expires"]) is not None
+        and type(index) is int
+        and index >= 0
+    )
 
 
 def load_report(data: bytes, source: str) -> Report:
@@ -318,12 +470,37 @@ def load_report(data: bytes, source: str) -> Report:
     Raises ``ReportInputError`` when ``data`` is not JSON, does not validate against the
     report schema, or is inconsistent (unknown policy, duplicate or missing result, wrong id).
     """
+    collecting = gc.isenabled()
+    gc.disable()
     try:
-        document = json.loads(data)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise ReportInputError(f"{source}: not JSON: {exc}") from exc
-    validate_report_document(document, source)
-    return _Loader(document, source).report()
+        try:
+            document = json.loads(data)
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise ReportInputError(f"{source}: not JSON: {exc}") from exc
+        validate_report_document(document, source)
+        return _Loader(document, source).report()
+    finally:
+        if collecting:
+            gc.enable()
+
+
+# Status codes as ``VersionVerdict.statuses`` holds them; NO_RESULT marks a policy not yet seen.
+_STATUS_CODES = {status.value: encode_statuses((status,))[0] for status in Status}
+_FAIL_CODE = _STATUS_CODES[Status.FAIL.value]
+_NO_RESULT = 255
+
+
+class _Row:
+    """The results of one version, while they are being read."""
+
+    __slots__ = ("codes", "failures", "resource", "suffix")
+
+    def __init__(self, resource: Resource, count: int) -> None:
+        self.resource = resource
+        self.codes = bytearray((_NO_RESULT,)) * count
+        self.failures: list[tuple[int, Result]] = []
+        # What follows the policy id in the material of a result id (see ``fingerprint``).
+        self.suffix = f"{resource.arn}\x1f{resource.version_identifier or ''}".encode()
 
 
 class _Loader:
@@ -331,6 +508,7 @@ class _Loader:
         self.document = document
         self.source = source
         self.resources: dict[tuple[str, str | None], Resource] = {}
+        self.waivers: dict[tuple[Any, ...], Waiver] = {}
 
     def fail(self, message: str) -> ReportInputError:
         return ReportInputError(f"{self.source}: {message}")
@@ -438,43 +616,56 @@ class _Loader:
 
     def verdicts(self, policies: tuple[PolicyInfo, ...]) -> tuple[VersionVerdict, ...]:
         position = {policy.id: index for index, policy in enumerate(policies)}
-        rows: dict[tuple[str, str | None], tuple[Resource, list[Status | None], list[Result]]] = {}
+        count = len(policies)
+        # Each policy's id hasher, primed with the policy id: a result id is a copy of it
+        # updated with the version's suffix, as ``fingerprint`` computes it.
+        hashers = [hashlib.sha256(f"{policy.id}\x1f".encode()) for policy in policies]
+        codes = _STATUS_CODES
+        rows: dict[tuple[str, str | None], _Row] = {}
+        arn: str | None = None
+        version: str | None = None
+        row: _Row | None = None
         for number, item in enumerate(self.document["results"]):
             index = position.get(item["policy_id"])
             if index is None:
                 raise self.fail(f"results/{number}: unknown policy {item['policy_id']!r}")
-            resource = self.resource(item["resource"])
-            row = rows.get(resource.key)
-            if row is None:
-                row = rows[resource.key] = (resource, [None] * len(policies), [])
-            statuses = row[1]
-            if statuses[index] is not None:
+            doc = item["resource"]
+            # A version's results normally follow one another: look the row up only on change.
+            if row is None or doc["arn"] != arn or doc["version_identifier"] != version:
+                arn, version = key = doc["arn"], doc["version_identifier"]
+                row = rows.get(key)
+                if row is None:
+                    row = rows[key] = _Row(self.resource(doc), count)
+            if row.codes[index] != _NO_RESULT:
                 raise self.fail(
                     f"results/{number}: a second result for the same policy and version"
                 )
-            status = Status(item["status"])
-            statuses[index] = status
-            if item["id"] != fingerprint(
-                item["policy_id"], resource.arn, resource.version_identifier
-            ):
+            code = row.codes[index] = codes[item["status"]]
+            hasher = hashers[index].copy()
+            hasher.update(row.suffix)
+            if item["id"] != hasher.hexdigest()[:32]:
                 raise self.fail(f"results/{number}: id does not match policy, ARN and version")
-            if status is Status.FAIL:
-                row[2].append(self.failure(item, policies[index], resource))
+            if code == _FAIL_CODE:
+                row.failures.append((index, self.failure(item, policies[index], row.resource)))
         verdicts = []
-        for resource, statuses, failures in rows.values():
-            if any(status is None for status in statuses):
-                missing = [p.id for p, s in zip(policies, statuses, strict=True) if s is None]
+        for row in rows.values():
+            resource = row.resource
+            if _NO_RESULT in row.codes:
+                missing = [
+                    p.id for p, c in zip(policies, row.codes, strict=True) if c == _NO_RESULT
+                ]
                 raise self.fail(
                     f"results: {resource.arn} version {resource.version_identifier} "
                     f"has no result for {', '.join(missing)}"
                 )
-            order = {policy.id: index for index, policy in enumerate(policies)}
-            failures.sort(key=lambda result: order[result.policy.id])
+            failures = row.failures
+            if len(failures) > 1:
+                failures.sort(key=_position)
             verdicts.append(
                 VersionVerdict(
                     resource=resource,
-                    statuses=encode_statuses(cast(list[Status], statuses)),
-                    failures=tuple(failures),
+                    statuses=bytes(row.codes),
+                    failures=tuple([result for _, result in failures]),
                 )
             )
         return tuple(verdicts)
@@ -492,9 +683,17 @@ class _Loader:
                 )
                 for e in item["evidence"]
             ),
-            waiver=None if waiver is None else _waiver(waiver, self.source),
+            waiver=None if waiver is None else self.waiver(waiver),
             baseline=None if baseline is None else BaselineState(baseline),
         )
+
+    def waiver(self, doc: dict[str, Any]) -> Waiver:
+        """The waiver a result names, made once for all the results it covers."""
+        key = tuple(doc.items())
+        known = self.waivers.get(key)
+        if known is None:
+            known = self.waivers[key] = _waiver(doc, self.source)
+        return known
 
     def error(self, doc: dict[str, Any]) -> ScanError:
         return ScanError(
@@ -510,6 +709,10 @@ class _Loader:
             version_identifier=doc.get("version_identifier"),
             line=doc.get("line"),
         )
+
+
+def _position(item: tuple[int, Result]) -> int:
+    return item[0]
 
 
 def _waiver(doc: Mapping[str, Any], source: str) -> Waiver:

@@ -264,4 +264,4 @@ def validate_report_json(document: Any) -> None:
 
 
 def load_sarif_schema() -> dict[str, Any]:
-    return json.loads((SCHEMAS / "sarif-schema-2.1.0-rtm.5.json").read_text("utf-8"))  # type: ignore[no-any-return]
+    return json.loads((SCHEMAS / "sarif-schema-2.1.0.json").read_text("utf-8"))  # type: ignore[no-any-return]

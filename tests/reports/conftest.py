@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from canned import make_baselined_report, make_hostile_report, make_report
 
 from auditor.models import Report
+from tests.reports.canned import make_baselined_report, make_hostile_report, make_report
 
 
 @pytest.fixture

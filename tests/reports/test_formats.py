@@ -7,13 +7,13 @@ import xml.etree.ElementTree as ET
 
 import jsonschema
 import pytest
-from canned import HOSTILE, load_sarif_schema
 
 from auditor.errors import UsageError
 from auditor.models import Report, Severity
 from auditor.reports import FILENAMES, Format, iter_render, parse_formats, render
 from auditor.reports.csv import cell
 from auditor.reports.markdown import md
+from tests.reports.canned import HOSTILE, load_sarif_schema
 
 
 def test_every_format_has_a_file_name_and_renders(report: Report) -> None:

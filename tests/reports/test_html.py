@@ -4,10 +4,9 @@ import json
 import re
 from html import unescape
 
-from canned import HOSTILE
-
 from auditor.models import Report
 from auditor.reports.html import page_data, render_html, script_json
+from tests.reports.canned import HOSTILE
 
 
 def test_script_json_cannot_close_the_script_element() -> None:

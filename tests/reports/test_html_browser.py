@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from canned import HOSTILE, POLICIES, fail, make_report, resource, verdict
 from playwright.sync_api import expect, sync_playwright
 
 from auditor.models import Report, Status
 from auditor.reports.html import render_html
+from tests.reports.canned import HOSTILE, POLICIES, fail, make_report, resource, verdict
 
 pytestmark = pytest.mark.browser
 

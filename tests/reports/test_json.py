@@ -6,11 +6,19 @@ import math
 from datetime import date
 
 import pytest
-from canned import HOSTILE, POLICIES, fail, make_report, resource, validate_report_json, verdict
 
 from auditor.errors import ReportInputError
 from auditor.models import Evidence, Report, Status, fingerprint
 from auditor.reports.json import dump_value, load_report, render_json
+from tests.reports.canned import (
+    HOSTILE,
+    POLICIES,
+    fail,
+    make_report,
+    resource,
+    validate_report_json,
+    verdict,
+)
 
 
 def _document(report: Report) -> dict:
