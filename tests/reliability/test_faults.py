@@ -63,18 +63,13 @@ def test_a_non_json_200_is_a_malformed_response_not_an_empty_model(
     aws_env: pytest.MonkeyPatch, fleet: Fleet
 ) -> None:
     html_doc, html_list = fleet.models[0], fleet.models[1]
-    faults = {
-        version_key(html_doc): Fault(FaultKind.NOT_JSON),
-        html_list.arn + "|list": Fault(FaultKind.NOT_JSON),  # no such key: proves nothing leaks
-        "ListTrainedModelVersions": Fault(FaultKind.NOT_JSON, times=0),
-    }
-    # a model's version listing answered with HTML: keyed by the model ARN would also hit its
-    # GetTrainedModel calls, so the listing is targeted through a scope of that one model
+    faults = {version_key(html_doc): Fault(FaultKind.NOT_JSON)}
     out = run_crawl(aws_env, fleet, EmulatorConfig(faults=faults))
     assert out.read == expected_documents(fleet, skip={key(html_doc)})
     assert out.error_rows() == [version_row(html_doc, 0, "MalformedResponse", attempts=1)]
     assert out.errors[0].message == "body is not JSON (Content-Type 'text/html')"
 
+    # a version listing answered with HTML (scoped to one model: keyed by operation)
     listing = EmulatorConfig(faults={"ListTrainedModelVersions": Fault(FaultKind.NOT_JSON)})
     out = run_crawl(aws_env, fleet, listing, scope=CrawlScope(model_arns=(html_list.arn,)))
     assert out.read == {}
