@@ -43,6 +43,13 @@ def _fault(text: str) -> tuple[str, Fault]:
     return key, fault
 
 
+def _expiry(text: str) -> tuple[str, int]:
+    key, _, calls = text.rpartition("=")
+    if not key or not calls.isdigit():
+        raise argparse.ArgumentTypeError(f"expected ACCESS_KEY_ID=CALLS, got {text!r}")
+    return key, int(calls)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="auditor emulator",
@@ -79,6 +86,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="inject a fault; KEY is an operation, model ARN, ARN#version or membership id",
     )
     knobs.add_argument(
+        "--expire-credentials",
+        type=_expiry,
+        action="append",
+        default=[],
+        metavar="ACCESS_KEY_ID=CALLS",
+        help="after CALLS requests, answer this key's requests with 403 ExpiredTokenException",
+    )
+    knobs.add_argument(
         "--any-region",
         action="store_true",
         help="serve every membership whatever region the caller signs for",
@@ -103,6 +118,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         vanish_models=frozenset(args.vanish_model),
         faults=dict(args.fault),
         region_scoped=not args.any_region,
+        expire_credentials=dict(args.expire_credentials),
     )
 
 
