@@ -8,7 +8,7 @@ under a second or two.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -120,7 +120,7 @@ def run_crawl(
 def expected_documents(
     fleet: Fleet,
     *,
-    skip: set[tuple[str, str]] = frozenset(),  # type: ignore[assignment]
+    skip: Collection[tuple[str, str]] = (),
 ) -> dict[tuple[str, str | None], dict[str, Any]]:
     """Every version's GetTrainedModel document, as the crawler must hand it on."""
     return {
