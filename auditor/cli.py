@@ -26,7 +26,7 @@ from auditor.arns import parse_trained_model_arn
 from auditor.atomic import write_atomic
 from auditor.audit import ReportBuilder, ReportOptions
 from auditor.baseline import Diff, diff_reports, render_diff_text
-from auditor.crawler import DEFAULT_CONCURRENCY, CrawlConfig, CrawlScope
+from auditor.crawler import DEFAULT_CONCURRENCY, CrawlConfig, CrawlScope, redact
 from auditor.demo import DemoSettings, demo_environment, running_emulator
 from auditor.errors import AuditorError, ReportInputError, UsageError
 from auditor.history import record_run, trend
@@ -618,6 +618,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return emulator_main(arguments[1:])
     parser = build_parser()
     args = parser.parse_args(arguments)
+    redact.install()  # before any handler exists: no log line may carry a credential
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

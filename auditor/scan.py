@@ -243,6 +243,8 @@ async def _crawl_unit(
                 session=session,
                 region_name=unit.region,
                 max_pool_connections=settings.crawl.concurrency,
+                connect_timeout=settings.crawl.connect_timeout,
+                read_timeout=settings.crawl.read_timeout,
             ) as api,
         ):
             tg.start_soon(_forward, unit_receive, send.clone(), unit)
@@ -387,6 +389,13 @@ async def run_scan(
         unreached.append(
             f"interrupted by {signals[0]} after {stats.versions_done} of "
             f"{stats.versions_discovered} discovered versions; the rest was not read"
+        )
+    missed = sum(1 for error in builder.errors if error.code == "ScanDeadlineExceeded")
+    if missed and settings.crawl.deadline is not None:
+        unreached.append(
+            f"--timeout {settings.crawl.deadline:g}s reached after {stats.versions_done} of "
+            f"{stats.versions_discovered} discovered versions; {missed} listings or versions "
+            "not read (errors with code ScanDeadlineExceeded)"
         )
     report = builder.build(options, interrupted=bool(signals), unreached=unreached)
     named = {unit.account for _, unit in planned if unit.account}

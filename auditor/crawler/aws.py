@@ -18,6 +18,7 @@ import aioboto3
 from botocore.config import Config
 from botocore.utils import parse_timestamp
 
+from auditor.crawler import redact
 from auditor.crawler.api import Operation, Page
 from auditor.crawler.translate import to_document, to_page, translate_error
 from auditor.errors import UsageError
@@ -45,6 +46,11 @@ class AwsCleanRoomsApi:
         self._region = region
         self._cleanrooms = cleanrooms
         self._cleanroomsml = cleanroomsml
+        try:
+            model = cleanroomsml.meta.service_model.operation_model(Operation.GET_TRAINED_MODEL)
+            self._document_shape = model.output_shape
+        except AttributeError:  # a stand-in client without a service model
+            self._document_shape = None
 
     @property
     def region(self) -> str:
@@ -93,7 +99,7 @@ class AwsCleanRoomsApi:
             params["versionIdentifier"] = version_identifier
         op = Operation.GET_TRAINED_MODEL
         response = await self._call(op, self._cleanroomsml.get_trained_model, params)
-        return to_document(op, response)
+        return to_document(op, response, self._document_shape)
 
     @staticmethod
     async def _call(op: Operation, method: Any, params: dict[str, Any]) -> Mapping[str, Any]:
@@ -125,6 +131,18 @@ def _use_fast_timestamps(session: aioboto3.Session) -> None:
         factory.set_parser_defaults(timestamp_parser=_parse_timestamp)
 
 
+async def _remember_credentials(session: aioboto3.Session) -> None:
+    """Register the credentials the session will sign with, so nothing prints them."""
+    try:
+        credentials = await session.get_credentials()
+        if credentials is None:
+            return
+        frozen = await credentials.get_frozen_credentials()
+    except Exception:
+        return
+    redact.remember((frozen.access_key, frozen.secret_key, frozen.token))
+
+
 @asynccontextmanager
 async def open_aws_api(
     *,
@@ -148,6 +166,8 @@ async def open_aws_api(
         _use_fast_timestamps(session)
     # botocore reads AWS_DEFAULT_REGION but not AWS_REGION, which every other AWS SDK and
     # the AWS CLI v2 honour; fall back to it so `AWS_REGION=... auditor scan` works
+    redact.install()
+    await _remember_credentials(session)
     region = region_name or session.region_name or os.environ.get("AWS_REGION")
     if not region:
         raise UsageError("no AWS region: pass --region or set AWS_REGION / a profile region")

@@ -33,6 +33,8 @@ from auditor.crawler.stats import CrawlStats
 from auditor.errors import (
     ApiError,
     ConnectionFailure,
+    CredentialsError,
+    DeadlineExceededError,
     MalformedResponseError,
     ThrottledError,
     UsageError,
@@ -66,7 +68,9 @@ class CrawlConfig:
     the default reads ACTIVE memberships only, since the models of REMOVED or
     COLLABORATION_DELETED memberships can no longer be read; ``()`` lists every status.
     ``deadline``: seconds for the whole crawl; after it no call starts and whatever is left
-    becomes ``ScanDeadlineExceeded`` errors. ``attempt_timeout`` bounds one HTTP attempt.
+    becomes ``ScanDeadlineExceeded`` errors; a call in flight when it passes is abandoned.
+    ``attempt_timeout`` bounds one attempt (waiting for the pacer included);
+    ``connect_timeout``/``read_timeout`` are the SDK's socket timeouts, for ``open_aws_api``.
     """
 
     concurrency: int = DEFAULT_CONCURRENCY
@@ -76,6 +80,8 @@ class CrawlConfig:
     rates: Mapping[str, RateConfig] = field(default_factory=dict)
     deadline: float | None = None
     attempt_timeout: float = 60.0
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
 
     def __post_init__(self) -> None:
         if self.concurrency < 1:
@@ -199,6 +205,9 @@ class _Crawler:
         }
         self.seen_models: set[str] = set()
         self.seen_versions: set[tuple[str, str]] = set()
+        # Set by the first CredentialsError: the credentials are expired or invalid, so every
+        # later call would fail the same way; they are not made, and each becomes an error.
+        self.halted: CredentialsError | None = None
 
     async def run(self) -> None:
         concurrency = self.config.concurrency
@@ -391,16 +400,32 @@ class _Crawler:
 
     # --- calls and errors -------------------------------------------------------------------
 
+    def _not_attempted(self, op: Operation, cause: CredentialsError) -> CredentialsError:
+        return _NotAttempted(
+            str(op),
+            cause.code,
+            f"not attempted: the credentials failed earlier in this scan ({cause.message})",
+            attempts=0,
+            status=cause.status,
+        )
+
     async def _call(self, op: Operation, request: Callable[[], Awaitable[T]]) -> T:
         pacer = self.pacers[op]
         stats = self.stats
+        if self.halted is not None:
+            raise self._not_attempted(op, self.halted)
 
         async def attempt() -> T:
-            ticket = await pacer.acquire()
-            stats.calls[op] += 1
+            # The scan deadline bounds the wait for the pacer and the call itself, so a slow
+            # or stalled response cannot hold the scan past --timeout.
+            limit = min(self.config.attempt_timeout, self.deadline.remaining(self.clock.now()))
             try:
-                async with self.limiter:
-                    with anyio.fail_after(self.config.attempt_timeout):
+                with anyio.fail_after(max(0.0, limit)):
+                    ticket = await pacer.acquire()
+                    async with self.limiter:
+                        if self.halted is not None:
+                            raise self._not_attempted(op, self.halted)
+                        stats.calls[op] += 1
                         result = await request()
             except ThrottledError:
                 stats.throttles += 1
@@ -408,9 +433,19 @@ class _Crawler:
                 self._publish_rate(op, pacer)
                 raise
             except TimeoutError as exc:
+                if self.deadline.remaining(self.clock.now()) <= 0:
+                    raise DeadlineExceededError(
+                        op, "ScanDeadlineExceeded", "scan deadline passed during the call"
+                    ) from exc
                 raise ConnectionFailure(
                     op, "AttemptTimeout", f"no response in {self.config.attempt_timeout:g}s"
                 ) from exc
+            except _NotAttempted:
+                raise
+            except CredentialsError as error:
+                if self.halted is None:
+                    self.halted = error
+                raise
             except ApiError as error:
                 if not error.retryable:
                     pacer.succeeded(ticket)  # answered, not throttled: the rate was fine
@@ -422,15 +457,19 @@ class _Crawler:
         def on_retry(error: ApiError, attempts: int, delay: float) -> None:
             stats.retries += 1
 
-        return await call_with_retry(
-            op,
-            attempt,
-            policy=self.config.retry,
-            clock=self.clock,
-            deadline=self.deadline,
-            rng=self.rng,
-            on_retry=on_retry,
-        )
+        try:
+            return await call_with_retry(
+                op,
+                attempt,
+                policy=self.config.retry,
+                clock=self.clock,
+                deadline=self.deadline,
+                rng=self.rng,
+                on_retry=on_retry,
+            )
+        except _NotAttempted as error:
+            error.attempts -= 1  # the last "attempt" stopped short of calling
+            raise
 
     def _publish_rate(self, op: Operation, pacer: Pacer) -> None:
         self.stats.rates[op] = pacer.controller.rate
@@ -465,6 +504,10 @@ class _Crawler:
                 version_identifier=version.version_identifier if version else None,
             )
         )
+
+
+class _NotAttempted(CredentialsError):
+    """A call skipped because the scan's credentials already failed."""
 
 
 def _fan_out(

@@ -91,9 +91,11 @@ async def call_with_retry(
     """Run ``attempt`` until it succeeds or fails for good.
 
     Raises the last ``ApiError`` (its ``attempts`` set to the number of attempts made) when it
-    is not retryable, when the attempt cap for its kind is reached, or when the backoff would
-    cross ``deadline``; raises ``DeadlineExceededError`` when the deadline has already passed
-    before an attempt. ``on_retry(error, attempts_so_far, delay)`` is called before each sleep.
+    is not retryable or when the attempt cap for its kind is reached; raises
+    ``DeadlineExceededError`` when the deadline has already passed before an attempt, or when
+    the backoff would cross it (its message names the failure being retried, so a report says
+    both why the call was not finished and what it was up against).
+    ``on_retry(error, attempts_so_far, delay)`` is called before each sleep.
     """
     jitter = rng or random.Random()  # noqa: S311 - jitter, not secrets
     attempts = 0
@@ -111,7 +113,13 @@ async def call_with_retry(
                 raise
             delay = jitter.uniform(0.0, policy.delay_cap(error, attempts))
             if delay >= deadline.remaining(clock.now()):
-                raise
+                raise DeadlineExceededError(
+                    operation,
+                    "ScanDeadlineExceeded",
+                    f"scan deadline reached while retrying {error.code}: {error.message}",
+                    attempts=attempts,
+                    status=error.status,
+                ) from error
             if on_retry is not None:
                 on_retry(error, attempts, delay)
             await clock.sleep(delay)

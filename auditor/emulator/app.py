@@ -123,6 +123,9 @@ class Emulator:
         self._latency_rng = random.Random(self.config.seed + 1)  # noqa: S311
         self._fault_uses: Counter[str] = Counter()
         self._identities: dict[str, asyncio.Task[str | None]] = {}
+        self._fault_started: dict[str, float] = {}
+        self._key_uses: Counter[str] = Counter()
+        self._clock = clock
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -140,6 +143,13 @@ class Emulator:
             self.counters.record(operation, 403, refused=True)
             return error_response(
                 403, "MissingAuthenticationTokenException", "Missing Authentication Token"
+            )
+        if self._expired(caller):
+            self.counters.record(operation, 403, caller=caller.key)
+            return error_response(
+                403,
+                "ExpiredTokenException",
+                "The security token included in the request is expired",
             )
         config = self.config
         account: str | None = None
@@ -188,7 +198,13 @@ class Emulator:
             log.exception("emulator failed serving %s %s", request.method, path)
             self.counters.record(operation, 500, caller=caller.key, account=account)
             return error_response(500, "InternalServerException", "Emulator failure")
-        fault = self._fault_for(served.fault_keys, operation)
+        fault = self._fault_for(served.fault_keys, operation, "nextToken" in request.query)
+        if fault is not None and fault.kind in _ERROR_FAULTS:
+            status, code, message = _ERROR_FAULTS[fault.kind]
+            self.counters.record(
+                operation, status, resource=served.resource, caller=caller.key, faulted=True
+            )
+            return error_response(status, code, message)
         self.counters.record(
             operation,
             200,
@@ -225,7 +241,17 @@ class Emulator:
             return json_response(b"{}")
         return error_response(404, "UnknownOperationException", f"No admin endpoint {path}")
 
-    def _fault_for(self, keys: tuple[str, ...], operation: str) -> Fault | None:
+    def _expired(self, caller: Caller) -> bool:
+        """Whether ``caller``'s credentials have run out (``expire_credentials``)."""
+        allowed = self.config.expire_credentials.get(caller.access_key_id)
+        if allowed is None:
+            return False
+        self._key_uses[caller.access_key_id] += 1
+        return self._key_uses[caller.access_key_id] > allowed
+
+    def _fault_for(
+        self, keys: tuple[str, ...], operation: str, has_token: bool = False
+    ) -> Fault | None:
         faults = self.config.faults
         if not faults:
             return None
@@ -233,6 +259,12 @@ class Emulator:
             fault = faults.get(key)
             if fault is None:
                 continue
+            if fault.kind is FaultKind.REJECT_TOKEN and not has_token:
+                return None  # only follow-up pages are refused; the first page is served
+            if fault.duration_s is not None:
+                started = self._fault_started.setdefault(key, self._clock())
+                if self._clock() - started > fault.duration_s:
+                    return None
             if fault.times is not None:
                 if self._fault_uses[key] >= fault.times:
                     return None
@@ -398,6 +430,11 @@ def _refusal(operation: str, caller: Caller, method: str, path: str) -> web.Resp
 
 # -- faults ---------------------------------------------------------------------------------
 
+_ERROR_FAULTS: dict[FaultKind, tuple[int, str, str]] = {
+    FaultKind.SERVER_ERROR: (503, "ServiceUnavailableException", "Service unavailable"),
+    FaultKind.REJECT_TOKEN: (400, "ValidationException", "Invalid pagination token"),
+}
+
 
 def _wrong_types(value: Any, key: str = "") -> Any:
     """Strings become numbers and booleans strings, which botocore's rest-json parser passes
@@ -414,6 +451,17 @@ def _wrong_types(value: Any, key: str = "") -> Any:
     if isinstance(value, str):
         return len(value)
     return value
+
+
+def _set_path(document: dict[str, Any], dotted: str, value: Any) -> None:
+    *parents, last = dotted.split(".")
+    here = document
+    for name in parents:
+        child = here.get(name)
+        if not isinstance(child, dict):
+            child = here[name] = {}
+        here = child
+    here[last] = value
 
 
 def _padded(body: bytes, size: int) -> bytes:
@@ -437,7 +485,12 @@ async def _faulty_response(request: web.Request, fault: Fault, body: bytes) -> w
             content_type="text/html",
         )
     if kind is FaultKind.WRONG_TYPES:
-        return json_response(json.dumps(_wrong_types(json.loads(body))).encode())
+        document = json.loads(body)
+        if fault.fields is None:
+            return json_response(json.dumps(_wrong_types(document)).encode())
+        for dotted, value in fault.fields.items():
+            _set_path(document, dotted, value)
+        return json_response(json.dumps(document).encode())
     if kind is FaultKind.HUGE:
         return json_response(_padded(body, fault.huge_bytes))
     # RESET and TRUNCATED: promise the whole body, send half, then cut the connection.

@@ -60,6 +60,13 @@ def _account_rate(text: str) -> tuple[str, RateLimit]:
     return account, limit
 
 
+def _expiry(text: str) -> tuple[str, int]:
+    key, _, calls = text.rpartition("=")
+    if not key or not calls.isdigit():
+        raise argparse.ArgumentTypeError(f"expected ACCESS_KEY_ID=CALLS, got {text!r}")
+    return key, int(calls)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="auditor emulator",
@@ -101,6 +108,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="KEY=KIND[:TIMES]",
         help="inject a fault; KEY is an operation, model ARN, ARN#version or membership id",
+    )
+    knobs.add_argument(
+        "--expire-credentials",
+        type=_expiry,
+        action="append",
+        default=[],
+        metavar="ACCESS_KEY_ID=CALLS",
+        help="after CALLS requests, answer this key's requests with 403 ExpiredTokenException",
     )
     knobs.add_argument(
         "--any-region",
@@ -164,6 +179,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         deny_accounts=frozenset(args.deny_account),
         account_rate_limits=dict(args.account_rate),
         disabled_regions=frozenset(args.disabled_region),
+        expire_credentials=dict(args.expire_credentials),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,16 +29,26 @@ class FaultKind(StrEnum):
     WRONG_TYPES = "wrong-types"  # 200 JSON whose fields have the wrong types
     HUGE = "huge"  # 200 JSON of valid shape padded to ``huge_bytes``
     SLOW = "slow"  # the normal response, after ``delay_s`` more seconds
+    SERVER_ERROR = "5xx"  # 503 ServiceUnavailableException instead of the response
+    REJECT_TOKEN = "reject-token"  # 400 "Invalid pagination token" for requests with a nextToken
 
 
 @dataclass(frozen=True, slots=True)
 class Fault:
-    """One injected fault; ``times`` limits it to the first N matching requests (None: always)."""
+    """One injected fault; ``times`` limits it to the first N matching requests (None: always)
+    and ``duration_s`` to the seconds after its first matching request (a storm that ends).
+
+    ``fields`` (``WRONG_TYPES`` only) replaces the default type swapping with exact changes:
+    dotted paths into the body (``"resourceConfig.instanceType"``) and the values to put there,
+    e.g. ``{"tags": [["team", "ml"]], "createTime": "yesterday"}``.
+    """
 
     kind: FaultKind
     times: int | None = None
     delay_s: float = 5.0
     huge_bytes: int = 8 * 1024 * 1024
+    duration_s: float | None = None
+    fields: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +69,9 @@ class EmulatorConfig:
     request of those accounts with 403 ``AccessDeniedException``; ``account_rate_limits``
     gives an account per-operation buckets of its own (AWS limits are per account and
     region); ``disabled_regions`` answers as a region that is not enabled does.
+    ``expire_credentials`` maps an access key id to the number of requests it may make; every
+    later request signed with it answers 403 ``ExpiredTokenException`` (credentials expiring
+    mid-scan).
     """
 
     rate_limit: RateLimit | None = None
@@ -76,6 +90,7 @@ class EmulatorConfig:
     deny_accounts: frozenset[str] = frozenset()
     account_rate_limits: Mapping[str, RateLimit] = field(default_factory=dict)
     disabled_regions: frozenset[str] = frozenset()
+    expire_credentials: Mapping[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.latency_ms < 0 or self.jitter_ms < 0:

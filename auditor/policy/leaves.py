@@ -20,6 +20,7 @@ from jsonschema.exceptions import best_match
 
 from auditor.models import Evidence
 from auditor.policy.paths import ABSENT, DocPath, Locus
+from auditor.policy.regex_guard import UnsafeRegex, compile_guarded
 from auditor.policy.registry import (
     CONDITION_REF,
     MISSING_REF,
@@ -500,10 +501,13 @@ class _Regex(Leaf):
         raw: Mapping[str, Any],
         context: CompileContext,
     ) -> Leaf:
+        # Compiled once, here, at load; refused when it could backtrack catastrophically.
         try:
-            pattern = re.compile(value)
+            pattern = compile_guarded(value)
         except re.error as exc:
             raise context.error(f"invalid regex {value!r}: {exc}", ".value") from exc
+        except UnsafeRegex as exc:
+            raise context.error(f"unsafe regex {value!r}: {exc}", ".value") from exc
         return cls(path, get, missing_holds, pattern)
 
 

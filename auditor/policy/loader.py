@@ -85,7 +85,43 @@ _PackLoader.yaml_implicit_resolvers = {
 }
 
 
-def _map_lines(node: yaml.Node, path: list[str | int], lines: dict[str, int], source: str) -> None:
+# Packs are small, shallow documents. These bounds turn hostile files (a "billion laughs" of
+# nested aliases, a recursive alias, 100 000 nested brackets, a huge file) into a PackError
+# instead of a hang, a RecursionError or exhausted memory.
+MAX_PACK_BYTES = 5 * 1024 * 1024
+MAX_NESTING = 64
+MAX_NODES = 200_000
+
+
+def _too_big(source: str, line: int | None = None) -> PackError:
+    return PackError(
+        f"document too large once YAML aliases are expanded (over {MAX_NODES} values)",
+        path=source,
+        line=line,
+    )
+
+
+def _too_deep(source: str, line: int | None = None) -> PackError:
+    return PackError(
+        f"nested more than {MAX_NESTING} levels deep (or a recursive YAML alias)",
+        path=source,
+        line=line,
+    )
+
+
+def _map_lines(
+    node: yaml.Node,
+    path: list[str | int],
+    lines: dict[str, int],
+    source: str,
+    budget: list[int] | None = None,
+) -> None:
+    budget = budget if budget is not None else [MAX_NODES]
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise _too_big(source, node.start_mark.line + 1)
+    if len(path) > MAX_NESTING:
+        raise _too_deep(source, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for key_node, value_node in node.value:
@@ -102,17 +138,18 @@ def _map_lines(node: yaml.Node, path: list[str | int], lines: dict[str, int], so
                 )
             seen.add(key)
             lines[json_path(child)] = key_node.start_mark.line + 1
-            _map_lines(value_node, child, lines, source)
+            _map_lines(value_node, child, lines, source, budget)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             child = [*path, index]
             lines[json_path(child)] = item.start_mark.line + 1
-            _map_lines(item, child, lines, source)
+            _map_lines(item, child, lines, source, budget)
 
 
 def _parse_yaml(text: str, source: str) -> tuple[Any, _LineMap]:
-    loader = _PackLoader(text)
+    loader: _PackLoader | None = None
     try:
+        loader = _PackLoader(text)  # reads the stream: may already raise (a control character)
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
@@ -120,8 +157,11 @@ def _parse_yaml(text: str, source: str) -> tuple[Any, _LineMap]:
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
         raise PackError(f"invalid YAML: {problem}", path=source, line=line) from exc
+    except RecursionError as exc:
+        raise _too_deep(source) from exc
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     lines: dict[str, int] = {}
     if node is not None:
         lines["$"] = node.start_mark.line + 1
@@ -134,10 +174,15 @@ def _parse_json(text: str, source: str) -> tuple[Any, _LineMap]:
         return json.loads(text), _LineMap({})
     except json.JSONDecodeError as exc:
         raise PackError(f"invalid JSON: {exc.msg}", path=source, line=exc.lineno) from exc
+    except RecursionError as exc:
+        raise _too_deep(source) from exc
 
 
 def _check_json_compatible(value: Any, path: list[str | int], source: str, lines: _LineMap) -> None:
-    """Refuse what YAML can express but a JSON document cannot (non-string keys, sets, bytes)."""
+    """Refuse what YAML can express but a JSON document cannot (non-string keys, sets, bytes),
+    and anything nested deeper than ``MAX_NESTING``."""
+    if len(path) > MAX_NESTING:
+        raise _too_deep(source, lines.line_of(json_path(path[:MAX_NESTING])))
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
@@ -285,6 +330,8 @@ def _read_pack(path: Path) -> _RawPack:
         raw_bytes = path.read_bytes()
     except OSError as exc:
         raise PackError(f"cannot read: {exc.strerror}", path=source) from exc
+    if len(raw_bytes) > MAX_PACK_BYTES:
+        raise PackError(f"larger than {MAX_PACK_BYTES} bytes; not a pack", path=source)
     try:
         text = raw_bytes.decode("utf-8")
     except UnicodeDecodeError as exc:

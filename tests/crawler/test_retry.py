@@ -82,12 +82,15 @@ async def test_no_backoff_crosses_the_deadline() -> None:
     call = Flaky(*(server_error() for _ in range(50)))
     deadline = Deadline(at=0.5)  # every server-error backoff may be up to 1 s
     policy = RetryPolicy(other_attempts=50, other_base_delay=1.0)
-    with pytest.raises(ServerError) as caught:
+    with pytest.raises(DeadlineExceededError) as caught:
         await call_with_retry(
             "Op", call, policy=policy, clock=clock, deadline=deadline, rng=random.Random(3)
         )
     assert clock.time < 0.5
     assert caught.value.attempts == call.attempts
+    assert caught.value.code == "ScanDeadlineExceeded"
+    assert isinstance(caught.value.__cause__, ServerError)
+    assert caught.value.message.startswith("scan deadline reached while retrying")
 
 
 async def test_nothing_starts_after_the_deadline() -> None:

@@ -1,0 +1,311 @@
+"""One test per fault of the issue: exactly the right results for everything readable, one
+precise ``errors`` entry for the rest, never a hang or a traceback."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from auditor.crawler import CrawlScope, RateConfig, RetryPolicy
+from auditor.crawler.translate import MAX_RESPONSE_BYTES
+from auditor.emulator import EmulatorConfig, Fault, FaultKind, RateLimit
+from auditor.fleet import Fleet, FleetModel
+from auditor.models import ErrorScope
+
+from .conftest import ACCESS_KEY, FAST, expected_documents, row, run_crawl, version_key
+
+GET = "GetTrainedModel"
+VERSION = str(ErrorScope.VERSION)
+
+
+def key(model: FleetModel, index: int = 0) -> tuple[str, str]:
+    return (model.arn, model.versions[index].version_identifier)
+
+
+def version_row(model: FleetModel, index: int, code: str, attempts: int) -> tuple[Any, ...]:
+    return row(
+        VERSION,
+        GET,
+        code,
+        arn=model.arn,
+        version=model.versions[index].version_identifier,
+        membership=model.membership_id,
+        attempts=attempts,
+    )
+
+
+def fetched(counters: dict[str, Any], model: FleetModel, index: int = 0) -> int:
+    resources: dict[str, dict[str, int]] = counters["resources"]
+    return resources.get(GET, {}).get(version_key(model, index), 0)
+
+
+@pytest.mark.parametrize("kind", [FaultKind.RESET, FaultKind.TRUNCATED])
+def test_a_body_cut_mid_way_is_retried_then_reported(
+    aws_env: pytest.MonkeyPatch, fleet: Fleet, kind: FaultKind
+) -> None:
+    broken, flaky = fleet.models[0], fleet.models[1]
+    faults = {version_key(broken): Fault(kind), version_key(flaky): Fault(kind, times=1)}
+
+    out = run_crawl(aws_env, fleet, EmulatorConfig(faults=faults))
+
+    assert out.read == expected_documents(fleet, skip={key(broken)})
+    assert out.error_rows() == [version_row(broken, 0, "ConnectionClosedError", attempts=3)]
+    [error] = out.errors
+    assert error.message.startswith("Connection was closed before we received a valid response")
+    assert fetched(out.counters, broken) == 3  # the retry budget, then given up
+    assert fetched(out.counters, flaky) == 2  # cut once, read on the retry
+
+
+def test_a_non_json_200_is_a_malformed_response_not_an_empty_model(
+    aws_env: pytest.MonkeyPatch, fleet: Fleet
+) -> None:
+    html_doc, html_list = fleet.models[0], fleet.models[1]
+    faults = {version_key(html_doc): Fault(FaultKind.NOT_JSON)}
+    out = run_crawl(aws_env, fleet, EmulatorConfig(faults=faults))
+    assert out.read == expected_documents(fleet, skip={key(html_doc)})
+    assert out.error_rows() == [version_row(html_doc, 0, "MalformedResponse", attempts=1)]
+    assert out.errors[0].message == "body is not JSON (Content-Type 'text/html')"
+
+    # a version listing answered with HTML (scoped to one model: keyed by operation)
+    listing = EmulatorConfig(faults={"ListTrainedModelVersions": Fault(FaultKind.NOT_JSON)})
+    out = run_crawl(aws_env, fleet, listing, scope=CrawlScope(model_arns=(html_list.arn,)))
+    assert out.read == {}
+    assert out.error_rows() == [
+        row(
+            str(ErrorScope.TRAINED_MODEL),
+            "ListTrainedModelVersions",
+            "MalformedResponse",
+            arn=html_list.arn,
+            membership=html_list.membership_id,
+        )
+    ]
+    assert out.errors[0].message == "body is not JSON (Content-Type 'text/html')"
+
+
+def test_wrong_types_are_reported_with_the_field_never_judged(
+    aws_env: pytest.MonkeyPatch, fleet: Fleet
+) -> None:
+    tags, instance, stamp = fleet.models[0], fleet.models[1], fleet.models[2]
+    iso = fleet.models[3]
+    faults = {
+        version_key(tags): Fault(FaultKind.WRONG_TYPES, fields={"tags": [["team", "ml"]]}),
+        version_key(instance): Fault(
+            FaultKind.WRONG_TYPES, fields={"resourceConfig.instanceType": 42}
+        ),
+        version_key(stamp): Fault(FaultKind.WRONG_TYPES, fields={"createTime": "yesterday"}),
+        # an ISO 8601 string where epoch seconds are usual is still a timestamp: read
+        version_key(iso): Fault(
+            FaultKind.WRONG_TYPES, fields={"createTime": "2024-02-01T10:00:00Z"}
+        ),
+    }
+
+    out = run_crawl(aws_env, fleet, EmulatorConfig(faults=faults))
+
+    expected = expected_documents(fleet, skip={key(tags), key(instance), key(stamp)})
+    expected[key(iso)] = {**expected[key(iso)], "createTime": "2024-02-01T10:00:00Z"}
+    assert out.read == expected
+    assert out.error_rows() == sorted(
+        version_row(m, 0, "MalformedResponse", attempts=1) for m in (tags, instance, stamp)
+    )
+    messages = {e.resource_arn: e.message for e in out.errors}
+    assert messages == {
+        tags.arn: "tags: expected map, got list",
+        instance.arn: "resourceConfig.instanceType: expected string, got int",
+        stamp.arn: "createTime: expected timestamp, got str",
+    }
+
+
+def test_a_10_mb_body_is_refused_and_a_large_sane_one_read(
+    aws_env: pytest.MonkeyPatch, fleet: Fleet
+) -> None:
+    huge, large = fleet.models[0], fleet.models[1]
+    faults = {
+        version_key(huge): Fault(FaultKind.HUGE, huge_bytes=10 * 1024 * 1024),
+        version_key(large): Fault(FaultKind.HUGE, huge_bytes=512 * 1024),
+    }
+
+    out = run_crawl(aws_env, fleet, EmulatorConfig(faults=faults))
+
+    read = out.read
+    assert len(read.pop(key(large))["description"]) > 500_000
+    assert read == expected_documents(fleet, skip={key(huge), key(large)})
+    assert out.error_rows() == [version_row(huge, 0, "ResponseTooLarge", attempts=1)]
+    size = out.errors[0].message.split()[2]
+    assert int(size) > 10 * 1024 * 1024
+    assert out.errors[0].message == (
+        f"body of {size} bytes exceeds the {MAX_RESPONSE_BYTES}-byte limit"
+    )
+
+
+def test_responses_slower_than_the_read_timeout(aws_env: pytest.MonkeyPatch, fleet: Fleet) -> None:
+    stuck, slow_once = fleet.models[0], fleet.models[1]
+    faults = {
+        version_key(stuck): Fault(FaultKind.SLOW, delay_s=3.0),
+        version_key(slow_once): Fault(FaultKind.SLOW, delay_s=3.0, times=1),
+    }
+    config = replace(FAST, read_timeout=0.3, retry=replace(FAST.retry, other_attempts=2))
+
+    started = time.monotonic()
+    out = run_crawl(aws_env, fleet, EmulatorConfig(faults=faults), config)
+
+    assert time.monotonic() - started < 2.5  # two 0.3 s timeouts, not two 3 s waits
+    assert out.read == expected_documents(fleet, skip={key(stuck)})
+    assert out.error_rows() == [version_row(stuck, 0, "ReadTimeoutError", attempts=2)]
+    assert out.errors[0].message.startswith("Read timeout on endpoint URL")
+
+
+def test_a_5xx_storm_longer_than_the_backoff_budget(
+    aws_env: pytest.MonkeyPatch, fleet: Fleet
+) -> None:
+    stormed, gusted = fleet.models[0], fleet.models[1]
+    faults = {
+        version_key(stormed): Fault(FaultKind.SERVER_ERROR, duration_s=60.0),
+        version_key(gusted): Fault(FaultKind.SERVER_ERROR, times=2),  # within the budget of 3
+        "ListTrainedModels": Fault(FaultKind.SERVER_ERROR, times=1),
+    }
+
+    out = run_crawl(aws_env, fleet, EmulatorConfig(faults=faults))
+
+    assert out.read == expected_documents(fleet, skip={key(stormed)})
+    assert out.error_rows() == [version_row(stormed, 0, "ServiceUnavailableException", 3)]
+    assert out.errors[0].message == "Service unavailable"
+    assert fetched(out.counters, stormed) == 3
+    assert fetched(out.counters, gusted) == 3
+    assert out.counters["statuses"][GET]["503"] == 5
+
+
+def test_credentials_expiring_mid_scan_stop_the_calls_and_account_for_everything(
+    aws_env: pytest.MonkeyPatch, fleet: Fleet
+) -> None:
+    allowed = 10
+    out = run_crawl(aws_env, fleet, EmulatorConfig(expire_credentials={ACCESS_KEY: allowed}))
+
+    expected = expected_documents(fleet)
+    read = out.read
+    assert read
+    assert all(read[k] == expected[k] for k in read)
+    statuses = out.counters["statuses"]
+    assert sum(s.get("200", 0) for s in statuses.values()) == allowed
+    refused = sum(s.get("403", 0) for s in statuses.values())
+    assert 1 <= refused <= FAST.concurrency  # only the calls already in flight; then no more
+    assert out.counters["total"] == allowed + refused
+    assert {e.code for e in out.errors} == {"ExpiredTokenException"}
+    assert sum(1 for e in out.errors if e.attempts == 1) == refused
+    for error in out.errors:
+        if error.attempts == 0:
+            assert error.message == (
+                "not attempted: the credentials failed earlier in this scan "
+                "(The security token included in the request is expired)"
+            )
+    # every version is read or covered by an error at its own level or above
+    failed_versions = {(e.resource_arn, e.version_identifier) for e in out.errors}
+    failed_models = {e.resource_arn for e in out.errors if e.scope is ErrorScope.TRAINED_MODEL}
+    failed_memberships = {e.membership_id for e in out.errors if e.scope is ErrorScope.MEMBERSHIP}
+    for model in fleet.models:
+        for version in model.versions:
+            k = (model.arn, version.version_identifier)
+            assert (
+                k in read
+                or k in failed_versions
+                or model.arn in failed_models
+                or model.membership_id in failed_memberships
+            ), k
+
+
+def test_a_rejected_next_token_keeps_the_first_pages_and_reports_the_listing(
+    aws_env: pytest.MonkeyPatch, fleet: Fleet
+) -> None:
+    def documents_of(models: list[FleetModel]) -> dict[tuple[str, str | None], Any]:
+        wanted = {m.arn for m in models}
+        return {k: v for k, v in expected_documents(fleet).items() if k[0] in wanted}
+
+    reject = Fault(FaultKind.REJECT_TOKEN)
+    first, second = fleet.memberships[0].id, fleet.memberships[1].id
+
+    # ListMemberships: page 1 (one membership) is served, the token for page 2 refused
+    out = run_crawl(aws_env, fleet, EmulatorConfig(page_cap=1, faults={"ListMemberships": reject}))
+    assert out.read == documents_of([m for m in fleet.models if m.membership_id == first])
+    assert out.error_rows() == [
+        row(str(ErrorScope.REGION), "ListMemberships", "ValidationException")
+    ]
+
+    # ListTrainedModels: the first page of two models is read, the rest of the membership not
+    in_second = [m for m in fleet.models if m.membership_id == second]
+    assert len(in_second) > 2
+    out = run_crawl(
+        aws_env,
+        fleet,
+        EmulatorConfig(page_cap=2, faults={"ListTrainedModels": reject}),
+        scope=CrawlScope(memberships=(second,)),
+    )
+    assert out.read == documents_of(in_second[:2])
+    assert out.error_rows() == [
+        row(
+            str(ErrorScope.MEMBERSHIP),
+            "ListTrainedModels",
+            "ValidationException",
+            membership=second,
+        )
+    ]
+
+    # ListTrainedModelVersions: two versions read, the model's listing reported
+    model = next(m for m in fleet.models if len(m.versions) > 2)
+    out = run_crawl(
+        aws_env,
+        fleet,
+        EmulatorConfig(page_cap=2, faults={"ListTrainedModelVersions": reject}),
+        scope=CrawlScope(model_arns=(model.arn,)),
+    )
+    assert out.read == {
+        k: v for k, v in documents_of([model]).items() if k in {key(model, 0), key(model, 1)}
+    }
+    assert out.error_rows() == [
+        row(
+            str(ErrorScope.TRAINED_MODEL),
+            "ListTrainedModelVersions",
+            "ValidationException",
+            arn=model.arn,
+            membership=model.membership_id,
+        )
+    ]
+    assert out.errors[0].message == "Invalid pagination token"
+
+
+def test_the_deadline_cuts_a_call_in_flight(aws_env: pytest.MonkeyPatch, fleet: Fleet) -> None:
+    config = replace(FAST, deadline=0.5, read_timeout=30.0)
+    faults = {"ListMemberships": Fault(FaultKind.SLOW, delay_s=10.0)}
+
+    started = time.monotonic()
+    out = run_crawl(aws_env, fleet, EmulatorConfig(faults=faults), config)
+
+    assert time.monotonic() - started < 3.0
+    assert out.read == {}
+    assert out.error_rows() == [
+        row(str(ErrorScope.REGION), "ListMemberships", "ScanDeadlineExceeded")
+    ]
+    assert out.errors[0].message == "scan deadline passed during the call"
+
+
+def test_the_deadline_under_throttling_reports_what_it_did_not_reach(
+    aws_env: pytest.MonkeyPatch, fleet: Fleet
+) -> None:
+    config = replace(
+        FAST,
+        deadline=1.0,
+        rate=RateConfig(initial_rate=50.0, max_rate=100.0),
+        retry=RetryPolicy(),  # the real throttling patience: far more than the deadline
+    )
+    emulator = EmulatorConfig(rate_limit=RateLimit(rate=4, burst=1))
+
+    started = time.monotonic()
+    out = run_crawl(aws_env, fleet, emulator, config)
+
+    assert time.monotonic() - started < 3.0
+    expected = expected_documents(fleet)
+    assert all(out.read[k] == expected[k] for k in out.read)
+    assert len(out.read) < len(expected)
+    assert out.errors
+    assert {e.code for e in out.errors} == {"ScanDeadlineExceeded"}

@@ -1,0 +1,94 @@
+"""The shipped IAM policy is read-only and exactly what the crawler needs: every call a scan
+makes (every scope variant, with and without errors) maps to an action the policy allows, and
+every action the policy allows is used by some variant."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from importlib import resources
+from typing import Any
+
+import botocore.session
+import pytest
+
+from auditor.crawler import CrawlScope
+from auditor.emulator import EmulatorConfig, Fault, FaultKind
+from auditor.fleet import Fleet
+
+from ..reliability.conftest import FAST, run_crawl
+
+# botocore service name -> IAM service prefix
+IAM_PREFIXES = {"cleanrooms": "cleanrooms", "cleanroomsml": "cleanrooms-ml"}
+
+
+def shipped_policy() -> dict[str, Any]:
+    text = resources.files("auditor").joinpath("iam/scanner-policy.json").read_text()
+    policy: dict[str, Any] = json.loads(text)
+    return policy
+
+
+def allowed_actions(policy: dict[str, Any]) -> set[str]:
+    actions: set[str] = set()
+    for statement in policy["Statement"]:
+        listed = statement["Action"]
+        actions.update([listed] if isinstance(listed, str) else listed)
+    return actions
+
+
+def iam_actions_for(operation: str) -> set[str]:
+    """The IAM action of each service whose API defines ``operation``."""
+    session = botocore.session.get_session()
+    found = set()
+    for service, prefix in IAM_PREFIXES.items():
+        if operation in session.get_service_model(service).operation_names:
+            found.add(f"{prefix}:{operation}")
+    assert found, f"{operation} is not a Clean Rooms or Clean Rooms ML operation"
+    return found
+
+
+def test_the_policy_is_read_only_allow_only_and_wildcard_free() -> None:
+    policy = shipped_policy()
+    assert policy["Version"] == "2012-10-17"
+    for statement in policy["Statement"]:
+        assert statement["Effect"] == "Allow"
+        assert set(statement) <= {"Sid", "Effect", "Action", "Resource"}
+    for action in allowed_actions(policy):
+        prefix, _, name = action.partition(":")
+        assert prefix in IAM_PREFIXES.values()
+        assert "*" not in action
+        assert name.startswith(("List", "Get")), action
+
+
+def test_every_call_of_every_scan_variant_is_allowed_and_every_allowed_action_used(
+    aws_env: pytest.MonkeyPatch, fleet: Fleet
+) -> None:
+    allowed = allowed_actions(shipped_policy())
+    model = fleet.models[0]
+    membership = fleet.memberships[1].id
+    variants: list[tuple[EmulatorConfig, CrawlScope, Any]] = [
+        (EmulatorConfig(page_cap=2), CrawlScope(), FAST),
+        (EmulatorConfig(), CrawlScope(latest_only=True), FAST),
+        (EmulatorConfig(), CrawlScope(memberships=(membership,)), FAST),
+        (EmulatorConfig(), CrawlScope(model_arns=(model.arn,)), FAST),
+        (EmulatorConfig(), CrawlScope(), replace(FAST, membership_statuses=())),
+        (
+            EmulatorConfig(
+                deny_memberships=frozenset({membership}),
+                vanish_models=frozenset({model.arn}),
+                faults={"ListTrainedModelVersions": Fault(FaultKind.NOT_JSON, times=1)},
+            ),
+            CrawlScope(),
+            FAST,
+        ),
+    ]
+    used: set[str] = set()
+    for emulator, scope, config in variants:
+        outcome = run_crawl(aws_env, fleet, emulator, config, scope)
+        counters = outcome.counters
+        assert counters["refused"] == {}, "the emulator refused an operation it does not serve"
+        for operation in counters["operations"]:
+            actions = iam_actions_for(operation)
+            assert actions <= allowed, f"{scope}: {operation} needs {actions - allowed}"
+            used |= actions
+    assert used == allowed, f"the policy grants actions no scan uses: {allowed - used}"
