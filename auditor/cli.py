@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import sys
+import time
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -485,13 +486,24 @@ def cmd_demo(args: argparse.Namespace) -> int:
             f"{len(fleet.models)} models in {len(fleet.memberships)} memberships; "
             f"{demo.rate:g} requests/s per operation (the scanner is not told)"
         )
+        started = time.monotonic()
         with demo_environment(server.endpoint_url):
             report = _scan_report(args, policy_set, options, ScanSettings())
+        wall = time.monotonic() - started
         calls = server.counters.snapshot()
     code = _finish(report, args)
+    read = report.summary().versions
+    floor = fleet.version_count / demo.rate
     _say(
-        f"emulator: {calls['total']} calls, {sum(calls['throttled'].values())} throttled; "
-        f"operations: {', '.join(f'{op} {n}' for op, n in sorted(calls['operations'].items()))}"
+        f"scanner: read {read} of {fleet.version_count} versions "
+        f"({fleet.version_count - read} lost) in {wall:.1f} s; the rate-limit floor is "
+        f"{floor:.1f} s ({fleet.version_count} GetTrainedModel calls at {demo.rate:g}/s): "
+        f"{wall / floor:.2f}x"
+    )
+    _say(
+        f"emulator: {calls['total']} calls, {sum(calls['throttled'].values())} throttled and "
+        f"retried; by operation: "
+        f"{', '.join(f'{op} {n}' for op, n in sorted(calls['operations'].items()))}"
     )
     _say(f"gate exit code would be {code} (the demo itself exits 0)")
     return EXIT_OK

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -203,3 +204,22 @@ def test_policies_list_json_names_the_five_mission_controls(
         "max-training-runtime",
         "no-reserved-tag-prefix",
     } <= ids
+
+
+def test_demo_scans_the_whole_seeded_fleet_and_exits_0_despite_the_gate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAREALKEYMUSTNOTBEUSED")
+    out = tmp_path / "demo"
+    argv = ["demo", "--models", "40", "--rate", "200", "--quiet", "--output-dir", str(out)]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    fleet = generate_fleet(seed=7, memberships=4, models=40, versions_per_model=(1, 3))
+    assert f"read {fleet.version_count} of {fleet.version_count} versions (0 lost)" in printed
+    assert "FAIL:" in printed  # the seeded fleet is partly non-compliant
+    document = json.loads((out / "report.json").read_text())
+    validate_report_document(document, "report.json")
+    assert document["summary"]["versions"] == fleet.version_count
+    assert document["scan"]["complete"] is True
+    assert {p.name for p in out.iterdir()} >= {"report.json", "report.html", "report.sarif"}
+    assert os.environ["AWS_ACCESS_KEY_ID"] == "AKIAREALKEYMUSTNOTBEUSED"  # restored afterwards
