@@ -47,7 +47,7 @@ from auditor.policy import (
 from auditor.reports import FILENAMES, Format, iter_render, parse_formats
 from auditor.reports.json import load_report
 from auditor.scan import DEFAULT_MAX_PARALLEL, ScanSettings, run_scan
-from auditor.shard import parse_shard
+from auditor.shard import Shard, parse_shard
 from auditor.waivers import load_waivers
 
 EXIT_OK = 0
@@ -62,6 +62,13 @@ _DEMO_DEFAULTS = DemoSettings()
 
 
 # --- argument parsing ------------------------------------------------------------------
+
+
+def _shard(text: str) -> Shard:
+    try:
+        return parse_shard(text)
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _severity(text: str) -> Severity:
@@ -182,7 +189,7 @@ def _add_scan_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--shard",
-        type=parse_shard,
+        type=_shard,
         metavar="I/N",
         help="scan only shard I (1-based) of N of the account-regions; combine the N "
         "report.json files with `auditor merge`",
@@ -348,10 +355,22 @@ def _read_report_file(path: Path) -> Report:
     return load_report(data, str(path))
 
 
+def _check_writable_dir(folder: Path, flag: str) -> None:
+    """Refuse, before any work, a destination that could never be written (creates nothing)."""
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
+        raise UsageError(f"{flag} {folder}: cannot write there ({probe} is not a writable folder)")
+
+
 def _report_options(args: argparse.Namespace) -> ReportOptions:
     """Everything the gate needs, loaded before any work so a bad file stops the run early."""
     if args.fail_on_new_only and args.baseline is None:
         raise UsageError("--fail-on-new-only needs --baseline")
+    _check_writable_dir(args.output_dir, "--output-dir")
+    if getattr(args, "history_dir", None) is not None:
+        _check_writable_dir(args.history_dir, "--history-dir")
     waivers = load_waivers(args.waivers) if args.waivers else ()
     baseline = _read_report_file(args.baseline) if args.baseline else None
     return ReportOptions(
@@ -647,6 +666,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except AuditorError as exc:
         print(f"auditor: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:
+        print(f"auditor: error: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("auditor: interrupted", file=sys.stderr)

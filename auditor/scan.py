@@ -28,7 +28,7 @@ import aioboto3
 import anyio
 from anyio import CancelScope
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ProfileNotFound
 
 from auditor.accounts import (
     DEFAULT_ROLE_DURATION,
@@ -91,16 +91,34 @@ class Unit:
     region: str
 
 
+async def available_regions(session: aioboto3.Session) -> tuple[str, ...]:
+    """Every region where the service exists, from the SDK's own endpoint data.
+
+    The SDK's data has no entry for Clean Rooms ML itself; Clean Rooms ML lives inside Clean
+    Rooms (memberships, the scan's first call, are a Clean Rooms resource), so its regions
+    are the fallback. Raises ``UsageError`` when the SDK knows none.
+    """
+    for service in (SERVICE, "cleanrooms"):
+        regions = await session.get_available_regions(service)
+        if regions:
+            return tuple(regions)
+    raise UsageError("the AWS SDK's endpoint data names no region for Clean Rooms")
+
+
 def resolve_regions(
-    requested: Sequence[str], session: aioboto3.Session, scope: CrawlScope | None = None
+    requested: Sequence[str],
+    session: aioboto3.Session,
+    scope: CrawlScope | None = None,
+    *,
+    every_region: Sequence[str] = (),
 ) -> tuple[str, ...]:
-    """The regions to scan: as given, ``all`` expanded from the SDK's own endpoint data,
+    """The regions to scan: as given, ``all`` as ``every_region`` (``available_regions``),
     else the regions of the ``--model`` ARNs, else the SDK's configured region (or
     ``AWS_REGION``, which botocore itself does not read). Raises ``UsageError`` for none."""
     regions: list[str] = []
     for region in requested:
         if region == "all":
-            regions.extend(session.get_available_regions(SERVICE))
+            regions.extend(every_region)
         else:
             regions.append(region)
     if not regions and scope is not None:
@@ -302,12 +320,13 @@ def plan_units(
     regions: Sequence[str] | None,
     session: aioboto3.Session,
     settings: ScanSettings,
+    every_region: Sequence[str] = (),
 ) -> list[tuple[AccountTarget | None, Unit]]:
     """Every account-region of the scan (this shard's share), in a stable order."""
     units: dict[Unit, AccountTarget | None] = {}
     for target in targets:
         if target is not None and target.regions:
-            account_regions = resolve_regions(target.regions, session)
+            account_regions = resolve_regions(target.regions, session, every_region=every_region)
         elif regions is not None:
             account_regions = tuple(regions)
         else:
@@ -322,6 +341,16 @@ def plan_units(
             if settings.shard is None or settings.shard.owns(unit.account or None, region):
                 units.setdefault(unit, target)
     return sorted(((target, unit) for unit, target in units.items()), key=lambda pair: pair[1])
+
+
+def _session(profile: str | None) -> aioboto3.Session:
+    """The SDK's session; raises ``UsageError`` for a profile the SDK's config lacks."""
+    try:
+        return aioboto3.Session(profile_name=profile)
+    except ProfileNotFound as exc:
+        raise UsageError(
+            f"AWS profile {exc.kwargs.get('profile')!r} not found in the SDK's config"
+        ) from exc
 
 
 async def run_scan(
@@ -339,9 +368,13 @@ async def run_scan(
     ``watch`` runs beside the scan (a progress display) and is cancelled when it ends.
     Raises ``UsageError`` for configuration problems found before any call.
     """
-    session = session or aioboto3.Session(profile_name=settings.profile)
+    session = session or _session(settings.profile)
+    wanted = [*settings.regions, *(r for t in settings.accounts for r in t.regions)]
+    every_region = await available_regions(session) if "all" in wanted else ()
     try:
-        regions: tuple[str, ...] | None = resolve_regions(settings.regions, session, settings.scope)
+        regions: tuple[str, ...] | None = resolve_regions(
+            settings.regions, session, settings.scope, every_region=every_region
+        )
     except UsageError:
         if not (settings.accounts and all(t.regions for t in settings.accounts)):
             raise
@@ -354,7 +387,7 @@ async def run_scan(
     if settings.max_parallel < 1:
         raise UsageError(f"max_parallel must be at least 1, got {settings.max_parallel}")
     targets = await _targets(settings, session)
-    planned = plan_units(targets, regions, session, settings)
+    planned = plan_units(targets, regions, session, settings, every_region)
     accounts = {
         target.account_id: _Account(session, target, settings) for target in targets if target
     }
