@@ -15,8 +15,8 @@ class AccountSummary:
     regions: set[str] = field(default_factory=set)
     versions: int = 0
     passed: int = 0
-    failed: int = 0  # unwaived
-    waived: int = 0
+    failed: int = 0  # every failing result, as summary.fail counts them
+    waived: int = 0  # of which waived
     skipped: int = 0
     errors: int = 0
     fail_by_severity: dict[Severity, int] = field(
@@ -55,8 +55,8 @@ def account_summaries(report: Report) -> list[AccountSummary]:
         summary.passed += verdict.statuses.count(0)
         summary.skipped += verdict.statuses.count(2)
         for result in verdict.failures:
+            summary.failed += 1
             if result.waiver is None:
-                summary.failed += 1
                 summary.fail_by_severity[result.severity] += 1
             else:
                 summary.waived += 1

@@ -80,6 +80,38 @@ def render_markdown(report: Report, max_failures: int = MAX_FAILURES) -> bytes:
         if len(failures) > len(shown):
             lines += ["", f"…and {len(failures) - len(shown)} more in report.html."]
 
+    waived = [result for result in report.failures() if result.waiver is not None]
+    if waived:
+        lines += ["", f"### Waived failures ({len(waived)})", ""]
+        lines += [
+            "| Severity | Policy | Model | Version | Reason | Approved by | Expires |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        for result in waived[:max_failures]:
+            waiver = result.waiver
+            assert waiver is not None
+            resource = result.resource
+            lines.append(
+                f"| {result.severity} | {md(result.policy_id)} "
+                f"| {md(resource.name or resource.arn)} | {md(resource.version_identifier or '-')} "
+                f"| {md(waiver.reason)} | {md(waiver.approved_by)} | {waiver.expires.isoformat()} |"
+            )
+        if len(waived) > max_failures:
+            lines += ["", f"…and {len(waived) - max_failures} more in report.html."]
+    stale = [use for use in report.waivers if use.expired or not use.matched]
+    if stale:
+        lines += ["", "### Waivers to review", ""]
+        lines += [
+            "| Policy | Resource | State | Reason | Expires |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        for use in stale:
+            state = "expired" if use.expired else "matched nothing"
+            lines.append(
+                f"| {md(use.waiver.policy)} | {md(use.waiver.resource)} | {state} "
+                f"| {md(use.waiver.reason)} | {use.waiver.expires.isoformat()} |"
+            )
+
     if report.errors:
         lines += ["", f"### Errors ({len(report.errors)})", ""]
         lines += [

@@ -13,7 +13,7 @@ from auditor.models import Report, Severity
 from auditor.reports import FILENAMES, Format, iter_render, parse_formats, render
 from auditor.reports.csv import cell
 from auditor.reports.markdown import md
-from tests.reports.canned import HOSTILE, load_sarif_schema
+from tests.reports.canned import HOSTILE, WAIVER, load_sarif_schema
 
 
 def test_every_format_has_a_file_name_and_renders(report: Report) -> None:
@@ -210,3 +210,13 @@ def test_summary_counts_agree_across_json_csv_junit_sarif(report: Report) -> Non
     assert unwaived == junit_failures == sum(1 for r in sarif_results if "suppressions" not in r)
     assert document["summary"]["fail"] == sum(row["status"] == "fail" for row in rows)
     assert document["summary"]["fail_by_severity"][Severity.CRITICAL] == 1
+
+
+def test_markdown_shows_waived_failures_with_reason_and_waivers_to_review(report: Report) -> None:
+    text = render(report, Format.MARKDOWN).decode()
+    waived = text.split("### Waived failures (1)")[1].split("###")[0]
+    assert md(WAIVER.reason) in waived
+    assert md(WAIVER.approved_by) in waived
+    review = text.split("### Waivers to review")[1].split("###")[0]
+    assert "| expired |" in review
+    assert "| matched nothing |" in review

@@ -224,3 +224,15 @@ def test_invalid_report_input_names_source_and_place(
 def test_non_report_bytes_raise_report_input_error(data: bytes) -> None:
     with pytest.raises(ReportInputError, match=r"in\.json"):
         load_report(data, "in.json")
+
+
+def test_summary_counts_agree_with_results_and_per_account_rows(report: Report) -> None:
+    document = json.loads(render_json(report))
+    summary = document["summary"]
+    failing = [r for r in document["results"] if r["status"] == "fail"]
+    assert summary["fail"] == len(failing)
+    assert summary["waived"] == sum(1 for r in failing if r["waiver"] is not None)
+    unwaived = sum(summary["fail_by_severity"].values())
+    assert unwaived == summary["fail"] - summary["waived"]
+    assert sum(row["fail"] for row in summary["accounts"]) == summary["fail"]
+    assert sum(row["waived"] for row in summary["accounts"]) == summary["waived"]
