@@ -7,6 +7,7 @@ JSON path of the mistake.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -375,6 +376,37 @@ def _same_json_kind(default: Any, override: Any) -> bool:
     return kind(default) == kind(override)
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _fit_override(name: str, default: Any, value: Any) -> Any:
+    """Read a command-line override the way the pack's default reads.
+
+    A list param given one plain value is a list of one (``--param required_tags=owner``);
+    a comma list for a list of numbers is a list of numbers (``--param counts=1,3``).
+    Raises ``PackError`` for a comma item that is not a number where numbers are expected.
+    """
+    if not isinstance(default, list):
+        return value
+    if not isinstance(value, list):
+        value = [value]
+    if default and all(_is_number(item) for item in default):
+        fitted = []
+        for item in value:
+            if isinstance(item, str):
+                with contextlib.suppress(json.JSONDecodeError):
+                    item = json.loads(item)
+            if not _is_number(item):
+                raise PackError(
+                    f"--param {name}: {show(item)} is not a number, and the pack's default "
+                    f"{show(default)} is a list of numbers"
+                )
+            fitted.append(item)
+        return fitted
+    return value
+
+
 def _effective_params(
     packs: Sequence[_RawPack], overrides: Mapping[str, Any]
 ) -> list[dict[str, Any]]:
@@ -389,6 +421,7 @@ def _effective_params(
         for name, value in overrides.items():
             if name not in params:
                 continue
+            value = _fit_override(name, params[name], value)
             if not _same_json_kind(params[name], value):
                 raise pack.error(
                     f"--param {name}={show(value)} is {article(json_type(value))}, but the pack's "

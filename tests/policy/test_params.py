@@ -101,3 +101,33 @@ def test_same_param_in_two_packs_is_overridden_in_both(
     assert plain.params == {"a:limit": 1, "b:limit": 2}
     assert overridden.params == {"limit": 5}
     assert overridden.evaluate_document({"n": 5}).statuses == b"\x00\x00"
+
+
+IN_CHECK = {"path": "n", "op": "in", "value": {"param": "allowed"}}
+
+
+def test_one_plain_value_for_a_list_param_is_a_list_of_one() -> None:
+    _, value = parse_param_override("allowed=owner")
+    policy_set = pack_with(
+        {"path": "tags", "op": "has-keys", "value": {"param": "allowed"}},
+        params={"allowed": ["owner", "cost-center"]},
+        overrides={"allowed": value},
+    )
+
+    assert policy_set.params == {"allowed": ["owner"]}
+    assert policy_set.evaluate_document({"tags": {"owner": "x"}}).statuses == b"\x00"
+
+
+def test_comma_list_for_a_list_of_numbers_is_read_as_numbers() -> None:
+    _, value = parse_param_override("allowed=1,3")
+    policy_set = pack_with(IN_CHECK, params={"allowed": [1, 2]}, overrides={"allowed": value})
+
+    assert policy_set.params == {"allowed": [1, 3]}
+    assert policy_set.evaluate_document({"n": 3}).statuses == b"\x00"
+    assert policy_set.evaluate_document({"n": 2}).statuses == b"\x01"
+
+
+def test_comma_item_that_is_not_a_number_is_refused_for_a_list_of_numbers() -> None:
+    _, value = parse_param_override("allowed=1,x")
+    with pytest.raises(PackError, match="'x' is not a number"):
+        pack_with(IN_CHECK, params={"allowed": [1, 2]}, overrides={"allowed": value})
