@@ -239,6 +239,19 @@ class PackRef:
 
 
 @dataclass(frozen=True, slots=True)
+class ScanFilters:
+    """How a scan was narrowed (``--membership``, ``--model``, ``--latest-only``)."""
+
+    memberships: tuple[str, ...] = ()
+    models: tuple[str, ...] = ()
+    latest_only: bool = False
+
+    @property
+    def narrowed(self) -> bool:
+        return bool(self.memberships or self.models or self.latest_only)
+
+
+@dataclass(frozen=True, slots=True)
 class ScanInfo:
     """The scope of a run: when, where, with which packs and params, and whether it finished."""
 
@@ -253,6 +266,7 @@ class ScanInfo:
     interrupted: bool = False
     unreached: tuple[str, ...] = ()
     shard: str | None = None  # "I/N" for one shard's report; merged reports have none
+    filters: ScanFilters = field(default_factory=ScanFilters)
 
 
 @dataclass(frozen=True, slots=True)

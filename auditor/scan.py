@@ -49,7 +49,7 @@ from auditor.crawler import (
     parse_model_arn,
 )
 from auditor.errors import UsageError
-from auditor.models import ErrorScope, ModelVersion, Report, ScanError
+from auditor.models import ErrorScope, ModelVersion, Report, ScanError, ScanFilters
 from auditor.policy import PolicySet
 from auditor.shard import Shard
 
@@ -436,5 +436,10 @@ async def run_scan(
         report.scan,
         accounts=tuple(sorted(named.union(report.scan.accounts))),
         shard=str(settings.shard) if settings.shard else None,
+        filters=ScanFilters(
+            memberships=settings.scope.memberships,
+            models=settings.scope.model_arns,
+            latest_only=settings.scope.latest_only,
+        ),
     )
     return replace(report, scan=scan)

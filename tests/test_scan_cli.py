@@ -58,11 +58,21 @@ def test_region_all_scans_every_clean_rooms_region_from_the_sdk_data(
     assert {key.split("/")[1] for key in callers} == set(expected)
 
 
-def test_latest_only_reads_one_version_per_model(emulator: EmulatorServer, tmp_path: Path) -> None:
-    _, report = _scan(tmp_path, "--latest-only", "--fail-on", "critical")
+def test_latest_only_reads_one_version_per_model_and_says_so(
+    emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    _, report = _scan(tmp_path, "--latest-only", "--format", "json,html,markdown")
     latest = {(m.arn, m.latest.version_identifier) for m in FLEET.models}
     seen = {(r["resource"]["arn"], r["resource"]["version_identifier"]) for r in report["results"]}
     assert seen == latest
+    assert report["scan"]["filters"] == {"memberships": [], "models": [], "latest_only": True}
+    assert "latest version only" in (tmp_path / "out" / "report.html").read_text()
+    assert "Narrowed scan" in (tmp_path / "out" / "report.md").read_text()
+
+
+def test_whole_estate_scan_records_no_filters(emulator: EmulatorServer, tmp_path: Path) -> None:
+    _, report = _scan(tmp_path)
+    assert "filters" not in report["scan"]
 
 
 @pytest.mark.parametrize(

@@ -34,6 +34,7 @@ from auditor.models import (
     Resource,
     Result,
     ScanError,
+    ScanFilters,
     ScanInfo,
     Severity,
     Status,
@@ -158,6 +159,12 @@ def _head(report: Report) -> str:
         scan_fields["baseline"] = report.baseline_path
     if scan.shard is not None:
         scan_fields["shard"] = scan.shard
+    if scan.filters.narrowed:
+        scan_fields["filters"] = {
+            "memberships": list(scan.filters.memberships),
+            "models": list(scan.filters.models),
+            "latest_only": scan.filters.latest_only,
+        }
     summary_fields: dict[str, Any] = {
         "versions": summary.versions,
         "pass": summary.passed,
@@ -563,6 +570,11 @@ class _Loader:
             interrupted=doc.get("interrupted", False),
             unreached=tuple(doc.get("unreached", ())),
             shard=doc.get("shard"),
+            filters=ScanFilters(
+                memberships=tuple(doc.get("filters", {}).get("memberships", ())),
+                models=tuple(doc.get("filters", {}).get("models", ())),
+                latest_only=doc.get("filters", {}).get("latest_only", False),
+            ),
         )
 
     def policies(self) -> tuple[PolicyInfo, ...]:

@@ -55,6 +55,13 @@ def render_markdown(report: Report, max_failures: int = MAX_FAILURES) -> bytes:
         f"{summary.versions} model versions, {summary.passed} passed, {summary.failed} failed "
         f"({summary.waived} waived), {summary.skipped} skipped, {summary.errors} errors."
     )
+    filters = scan.filters
+    if filters.narrowed:
+        parts = [f"membership {md(m)}" for m in filters.memberships]
+        parts += [f"model {md(m)}" for m in filters.models]
+        if filters.latest_only:
+            parts.append("each model's latest version only")
+        lines += ["", f"Narrowed scan: {'; '.join(parts)}."]
     lines += ["", "| Severity | Unwaived failures |", "| --- | ---: |"]
     lines += [f"| {sev} | {summary.fail_by_severity[sev]} |" for sev in SEVERITIES]
 
