@@ -14,6 +14,7 @@ import logging
 import os
 import sys
 import time
+from collections import Counter
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -407,10 +408,11 @@ def write_reports(
 def verdict_line(report: Report) -> str:
     summary = report.summary()
     gate = report.gate
+    gating_by_severity = Counter(result.severity for result in report.gating_failures())
     counted = ", ".join(
-        f"{count} {severity.value}"
-        for severity, count in summary.fail_by_severity.items()
-        if count and severity.at_least(gate.fail_on)
+        f"{gating_by_severity[severity]} {severity.value}"
+        for severity in Severity
+        if gating_by_severity[severity]
     )
     scope = f"{summary.versions} model versions, {summary.errors} errors"
     if summary.waived:
@@ -419,7 +421,7 @@ def verdict_line(report: Report) -> str:
     if summary.gate_passed:
         verdict = f"PASS: no unwaived{new_only} failure at or above {gate.fail_on.value}"
     else:
-        gating = sum(1 for _ in report.gating_failures())
+        gating = sum(gating_by_severity.values())
         noun = "failure" if gating == 1 else "failures"
         verdict = (
             f"FAIL: {gating} unwaived{new_only} {noun} at or above {gate.fail_on.value} ({counted})"

@@ -90,7 +90,26 @@ def _raw_records(text: str, source: str) -> Iterator[tuple[int, Any] | ScanError
     if end != -1 and _skip_space(text, end) == len(text):
         yield _line_of(text, start), value  # one response, as the AWS CLI prints it
         return
+    stream = _value_stream(text, start) if end != -1 else None
+    if stream is not None:  # responses appended one after another (`aws ... >> file`)
+        yield from stream
+        return
     yield from _jsonl_records(text, source)
+
+
+def _value_stream(text: str, start: int) -> list[tuple[int, Any]] | None:
+    """Whitespace-separated JSON values with their lines, or None if any of them is broken
+    (then the file is read line by line, so one bad line costs only itself)."""
+    values: list[tuple[int, Any]] = []
+    offset = start
+    while offset < len(text):
+        try:
+            value, end = _DECODER.raw_decode(text, offset)
+        except json.JSONDecodeError:
+            return None
+        values.append((_line_of(text, offset), value))
+        offset = _skip_space(text, end)
+    return values
 
 
 def read_input(path: Path) -> Iterator[ModelVersion | ScanError]:

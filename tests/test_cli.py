@@ -223,3 +223,26 @@ def test_demo_scans_the_whole_seeded_fleet_and_exits_0_despite_the_gate(
     assert document["scan"]["complete"] is True
     assert {p.name for p in out.iterdir()} >= {"report.json", "report.html", "report.sarif"}
     assert os.environ["AWS_ACCESS_KEY_ID"] == "AKIAREALKEYMUSTNOTBEUSED"  # restored afterwards
+
+
+def test_new_only_verdict_counts_only_the_new_failures(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    versions = list(FLEET.versions())
+    with_kms_gap = [v for v in versions if "kms-key-present" in v.violations]
+    old_in, new_in = tmp_path / "old.json", tmp_path / "new.json"
+    old_in.write_text(json.dumps([v.document for v in versions if v is not with_kms_gap[0]]))
+    new_in.write_text(json.dumps([v.document for v in versions]))
+    main(["evaluate", "--input", str(old_in), "--output-dir", str(tmp_path / "old")])
+    capsys.readouterr()
+    argv = ["evaluate", "--input", str(new_in), "--output-dir", str(tmp_path / "new")]
+    baseline = ["--baseline", str(tmp_path / "old" / "report.json"), "--fail-on-new-only"]
+    assert main([*argv, *baseline]) == 1
+    verdict = capsys.readouterr().out.splitlines()[0]
+    new_high = sum(
+        1 for c in with_kms_gap[0].violations if c in ("kms-key-present", "no-reserved-tag-prefix")
+    )
+    noun = "failure" if new_high == 1 else "failures"
+    assert verdict.startswith(
+        f"FAIL: {new_high} unwaived new {noun} at or above high ({new_high} high)"
+    )

@@ -87,3 +87,13 @@ def test_empty_input_is_an_error(tmp_path: Path, text: str) -> None:
     versions, errors = _split(list(read_input(path)))
     assert versions == []
     assert [e.code for e in errors] == ["EmptyInput"]
+
+
+def test_appended_aws_cli_outputs_are_read_as_a_stream(tmp_path: Path) -> None:
+    path = tmp_path / "appended.json"
+    path.write_text(
+        json.dumps(_doc("v1"), indent=4) + "\n" + json.dumps(_doc("v2"), indent=4) + "\n"
+    )
+    versions, errors = _split(list(read_input(path)))
+    assert errors == []
+    assert [v.resource.version_identifier for v in versions] == ["v1", "v2"]
