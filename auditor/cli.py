@@ -117,8 +117,9 @@ def _add_policy_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_report_options(parser: argparse.ArgumentParser) -> None:
-    _add_policy_options(parser)
+def _add_report_options(parser: argparse.ArgumentParser, *, with_policies: bool = True) -> None:
+    if with_policies:
+        _add_policy_options(parser)
     parser.add_argument(
         "--output-dir",
         type=Path,
@@ -310,7 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="combine shard report.json files into one report (every format, gate on the whole)",
     )
     merge.add_argument("reports", nargs="+", type=Path, metavar="REPORT")
-    _add_report_options(merge)
+    _add_report_options(merge, with_policies=False)  # the shards' own policies are merged
     merge.set_defaults(policies=None, param=[])
 
     diff = commands.add_parser("diff", help="new, resolved and unchanged failures between runs")
@@ -548,8 +549,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_merge(args: argparse.Namespace) -> int:
     """Exit codes as `scan`: 0 pass, 1 gate failed, 2 unusable input, 3 incomplete."""
     parse_formats(args.format)
-    if args.policies or args.param:
-        raise UsageError("merge evaluates nothing again: --policies and --param do not apply")
     options = _report_options(args)
     reports = [(str(path), _read_report_file(path)) for path in args.reports]
     return _finish(merge_reports(reports, options), args)
