@@ -12,7 +12,9 @@ each version. They differ only in concurrency and in botocore's retry mode:
   default aiobotocore client, ``--concurrency`` in flight: the SDK's own cost per call.
 
 Run as a child process (the harness measures its CPU and RSS); the endpoint comes from
-``AWS_ENDPOINT_URL_CLEANROOMS[ML]``. Prints one JSON line: ``{"read": N, "failed": M}``.
+``AWS_ENDPOINT_URL_CLEANROOMS[ML]``. Prints one JSON line: ``{"read": N, "failed": M,
+"cpu": S}``, ``cpu`` being this process's CPU seconds for the crawl alone (client creation
+included, interpreter start and imports not).
 
     .venv/bin/python -m bench.alternatives gather --mode standard --concurrency 50
 """
@@ -22,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import time
 from typing import Any
 
 import aioboto3
@@ -137,6 +140,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--versions-file", help="bare: JSON list of [membership, arn, version]")
     args = parser.parse_args(argv)
+    started = time.process_time()
     if args.kind == "sequential":
         outcome = asyncio.run(sequential())
     elif args.kind == "gather":
@@ -144,8 +148,9 @@ def main(argv: list[str] | None = None) -> None:
     else:
         with open(args.versions_file, encoding="utf-8") as handle:
             versions = [tuple(v) for v in json.load(handle)]
+        started = time.process_time()
         outcome = asyncio.run(bare(versions, args.concurrency))  # type: ignore[arg-type]
-    print(json.dumps(outcome), flush=True)
+    print(json.dumps({**outcome, "cpu": time.process_time() - started}), flush=True)
 
 
 if __name__ == "__main__":
