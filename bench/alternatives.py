@@ -12,7 +12,8 @@ each version. They differ only in concurrency and in botocore's retry mode:
   default aiobotocore client, ``--concurrency`` in flight: the SDK's own cost per call.
 
 Run as a child process (the harness measures its CPU and RSS); the endpoint comes from
-``AWS_ENDPOINT_URL_CLEANROOMS[ML]``. Prints one JSON line: ``{"read": N, "failed": M,
+``AWS_ENDPOINT_URL_CLEANROOMS[ML]``. On SIGTERM prints ``{"read": N, "stopped": true}`` and
+exits. Otherwise prints one JSON line: ``{"read": N, "failed": M,
 "cpu": S}``, ``cpu`` being this process's CPU seconds for the crawl alone (client creation
 included, interpreter start and imports not).
 
@@ -24,6 +25,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import signal
 import time
 from typing import Any
 
@@ -55,10 +58,15 @@ async def _versions(cleanroomsml: Any, membership: str, arn: str) -> list[tuple[
     return versions
 
 
+# Documents read so far: what a run stopped by SIGTERM (it ran too long) reports.
+READ = [0]
+
+
 async def _get(cleanroomsml: Any, membership: str, arn: str, version: str) -> dict[str, Any]:
     document: dict[str, Any] = await cleanroomsml.get_trained_model(
         membershipIdentifier=membership, trainedModelArn=arn, versionIdentifier=version
     )
+    READ[0] += 1
     return document
 
 
@@ -141,6 +149,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--versions-file", help="bare: JSON list of [membership, arn, version]")
     args = parser.parse_args(argv)
     started = time.process_time()
+
+    def stopped(signum: int, frame: object) -> None:
+        print(json.dumps({"read": READ[0], "stopped": True}), flush=True)
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, stopped)
     if args.kind == "sequential":
         outcome = asyncio.run(sequential())
     elif args.kind == "gather":

@@ -5,7 +5,8 @@ For each limit R the emulator (its own process) limits every operation to R requ
 as a child process against a fresh emulator:
 
 * ``auditor scan`` exactly as a user runs it (``--quiet``, json and html reports written);
-  wall time is the whole process, interpreter start and report writing included.
+  wall time is the whole process, interpreter start and report writing included (about a
+  second on top of the crawl); "scan s" is the scan proper, from the report's timestamps.
 * the hand-written crawlers of ``bench.alternatives``: a sequential loop with botocore's
   default retries, ``asyncio.gather`` with ``standard`` retries at 50 in flight,
   ``adaptive`` retries at 50 and at 20.
@@ -32,6 +33,7 @@ from bench.harness import (
     emulator,
     run_measured,
     scan_command,
+    scan_seconds,
     throttles,
     verdict,
     versions_in_report,
@@ -69,6 +71,7 @@ class Outcome:
     throttles: int
     calls: int
     timed_out: bool
+    scan: float | None = None  # auditor: the scan proper, from its report's timestamps
 
 
 def run_one(contender: Contender, shape: FleetShape, rate: float, *, timeout: float) -> Outcome:
@@ -84,12 +87,17 @@ def run_one(contender: Contender, shape: FleetShape, rate: float, *, timeout: fl
         measured = run_measured(command, env=emu.env(), timeout=timeout)
         counters = emu.counters()
         read = 0
+        scan = None
         if contender.is_scanner:
             report = Path(out) / "report.json"
-            read = versions_in_report(report) if report.exists() else 0
+            if report.exists():
+                read = versions_in_report(report)
+                scan = scan_seconds(report)
         elif measured.stdout.strip():
             read = int(json.loads(measured.stdout.strip().splitlines()[-1])["read"])
-    return Outcome(measured.wall, read, throttles(counters), counters["total"], measured.timed_out)
+    return Outcome(
+        measured.wall, read, throttles(counters), counters["total"], measured.timed_out, scan
+    )
 
 
 def run(
@@ -104,8 +112,9 @@ def run(
     Alternatives run only for the shapes in ``alternatives_for`` (default: all).
     """
     table = Table(
-        ["R/s", "fleet", "crawler", "wall s", "floor s", "wall/floor", "lost", "throttles", "calls"]
-    )
+        ["R/s", "fleet", "crawler", "wall s", "scan s", "floor s", "wall/floor", "lost",
+         "throttles", "calls"]
+    )  # fmt: skip
     for shape in shapes:
         versions = shape.version_count()
         low, high = shape.versions_per_model
@@ -119,7 +128,7 @@ def run(
                 if skipped and not contender.is_scanner:
                     continue
                 # an alternative that runs away is stopped, and reported as such
-                timeout = 3600.0 if contender.is_scanner else 4 * floor + 60
+                timeout = 3600.0 if contender.is_scanner else 4 * floor + 120
                 outcome = run_one(contender, shape, rate, timeout=timeout)
                 lost = versions - outcome.read
                 ratio = outcome.wall / floor
@@ -130,9 +139,10 @@ def run(
                     ratio_text = f"{ratio:.2f}x"
                     lost_text = f"{lost:,}"
                 wall_text = f"{outcome.wall:.1f}" + (" (stopped)" if outcome.timed_out else "")
+                scan_text = "" if outcome.scan is None else f"{outcome.scan:.1f}"
                 table.add(
-                    f"{rate:g}", fleet, contender.name, wall_text, f"{floor:.1f}", ratio_text,
-                    lost_text, f"{outcome.throttles:,}", f"{outcome.calls:,}",
+                    f"{rate:g}", fleet, contender.name, wall_text, scan_text, f"{floor:.1f}",
+                    ratio_text, lost_text, f"{outcome.throttles:,}", f"{outcome.calls:,}",
                 )  # fmt: skip
     return table
 

@@ -19,6 +19,7 @@ import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -152,7 +153,8 @@ def _hwm_mb(pid: int) -> float:
 
 
 def run_measured(command: Sequence[str], *, env: dict[str, str], timeout: float) -> Measured:
-    """Run ``command`` to the end (killed after ``timeout`` s); its own rusage, not the tree's.
+    """Run ``command`` to the end (SIGTERM after ``timeout`` s, SIGKILL 5 s later); its own
+    rusage, not the tree's.
 
     Peak RSS is the child's ``VmHWM``, polled while it runs: ``ru_maxrss`` would also count
     the pages of this process the child inherited from the fork before its exec.
@@ -168,9 +170,16 @@ def run_measured(command: Sequence[str], *, env: dict[str, str], timeout: float)
             if pid:
                 break
             if time.perf_counter() - started > timeout:
-                process.kill()
                 timed_out = True
-                _, status, usage = os.wait4(process.pid, 0)
+                process.terminate()  # a child may report what it did so far, then exit
+                for _ in range(500):
+                    pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+                    if pid:
+                        break
+                    time.sleep(0.01)
+                else:
+                    process.kill()
+                    _, status, usage = os.wait4(process.pid, 0)
                 break
             time.sleep(0.01)
         wall = time.perf_counter() - started
@@ -200,18 +209,39 @@ def scan_command(output_dir: Path, *, formats: str = "json,html") -> list[str]:
     ]  # fmt: skip
 
 
-def versions_in_report(path: Path) -> int:
-    """How many versions a report.json says were read (``summary.versions``).
+def report_head(path: Path) -> dict[str, Any]:
+    """``summary.versions`` and the scan's ``started_at``/``finished_at`` from a report.json.
 
     Reads only the head: the file is ~1 GB at 100,000 versions, and loading it would make
     this process (and every child forked from it later) that big.
     """
     with path.open("rb") as handle:
         head = handle.read(1 << 16).decode("utf-8", errors="replace")
-    match = re.search(r'"summary":\s*\{\s*"versions":\s*(\d+)', head)
-    if match is None:
-        raise ValueError(f"no summary.versions near the start of {path}")
-    return int(match.group(1))
+    found: dict[str, Any] = {}
+    for key, pattern in (
+        ("versions", r'"summary":\s*\{\s*"versions":\s*(\d+)'),
+        ("started_at", r'"started_at":\s*"([^"]+)"'),
+        ("finished_at", r'"finished_at":\s*"([^"]+)"'),
+    ):
+        match = re.search(pattern, head)
+        if match is None:
+            raise ValueError(f"no {key} near the start of {path}")
+        found[key] = int(match[1]) if key == "versions" else match[1]
+    return found
+
+
+def versions_in_report(path: Path) -> int:
+    """How many versions a report.json says were read (``summary.versions``)."""
+    return int(report_head(path)["versions"])
+
+
+def scan_seconds(path: Path) -> float:
+    """From the scan's start (after interpreter start and pack loading) to the end of the
+    crawl and evaluation: ``finished_at - started_at`` of a report.json."""
+    head = report_head(path)
+    started = datetime.fromisoformat(head["started_at"].replace("Z", "+00:00"))
+    finished = datetime.fromisoformat(head["finished_at"].replace("Z", "+00:00"))
+    return (finished - started).total_seconds()
 
 
 def throttles(counters: dict[str, Any]) -> int:
