@@ -320,6 +320,15 @@ class Report:
     baseline_path: str | None = None
     resolved: tuple[ResolvedFailure, ...] = ()
 
+    def __repr__(self) -> str:
+        # The generated repr spells out every verdict: hundreds of megabytes and seconds of
+        # CPU for a large scan, paid whenever anything formats a report. Python 3.11's
+        # asyncio does, on exit, for the task that returned it (``anyio.run(run_scan)``).
+        return (
+            f"Report(tool_version={self.tool_version!r}, versions={len(self.verdicts)}, "
+            f"errors={len(self.errors)}, complete={self.scan.complete})"
+        )
+
     def results(self) -> Iterator[Result]:
         """Every result, version by version, in policy order."""
         for verdict in self.verdicts:

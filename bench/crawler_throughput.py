@@ -1,81 +1,168 @@
-"""How close the crawler runs to an unknown rate limit: wall time against the floor.
+"""Throughput at an unknown rate limit: wall time against the floor, versions lost.
 
-Starts the emulator in its own process (so it does not share the crawler's GIL) with every
-operation limited to R requests/s (token bucket, burst 10) and 20 ms latency, crawls the
-whole fleet through aioboto3 with default settings, and prints wall time / (versions / R).
+For each limit R the emulator (its own process) limits every operation to R requests/s
+(token bucket, burst 10) with 20 ms latency; the scanner is not told R. Each contender runs
+as a child process against a fresh emulator:
 
-    .venv/bin/python -m bench.crawler_throughput --rate 100 --models 1000
+* ``auditor scan`` exactly as a user runs it (``--quiet``, json and html reports written);
+  wall time is the whole process, interpreter start and report writing included (about a
+  second on top of the crawl); "scan s" is the scan proper, from the report's timestamps.
+* the hand-written crawlers of ``bench.alternatives``: a sequential loop with botocore's
+  default retries, ``asyncio.gather`` with ``standard`` retries at 50 in flight,
+  ``adaptive`` retries at 50 and at 20.
+
+The floor is versions / R: each version needs one GetTrainedModel, and that operation
+alone is limited to R. Versions lost = versions in the fleet - versions read.
+
+    .venv/bin/python -m bench.crawler_throughput --rate 100 --models 2000
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
+import json
 import sys
-import time
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
-import anyio
+from bench.harness import (
+    FleetShape,
+    Table,
+    emulator,
+    run_measured,
+    scan_command,
+    scan_seconds,
+    throttles,
+    verdict,
+    versions_in_report,
+)
 
-from auditor.crawler import CrawlStats, collect, open_aws_api
-from auditor.emulator.command import READY_PREFIX
-from auditor.fleet import generate_fleet
-from auditor.models import ModelVersion
+BURST = 10
+LATENCY_MS = 20.0
+TARGET_RATIO = 1.10
 
 
-def main() -> int:
+@dataclass(frozen=True, slots=True)
+class Contender:
+    name: str
+    command: tuple[str, ...]  # empty: ``auditor scan``
+
+    @property
+    def is_scanner(self) -> bool:
+        return not self.command
+
+
+SCANNER = Contender("auditor scan", ())
+ALTERNATIVES = (
+    Contender("sequential loop, default retries", ("sequential",)),
+    Contender("gather, standard retries, 50", ("gather", "--mode", "standard", "--concurrency", "50")),
+    Contender("gather, adaptive retries, 50", ("gather", "--mode", "adaptive", "--concurrency", "50")),
+    Contender("gather, adaptive retries, 20", ("gather", "--mode", "adaptive", "--concurrency", "20")),
+)  # fmt: skip
+CONTENDERS = (SCANNER, *ALTERNATIVES)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    wall: float
+    read: int
+    throttles: int
+    calls: int
+    timed_out: bool
+    scan: float | None = None  # auditor: the scan proper, from its report's timestamps
+
+
+def run_one(contender: Contender, shape: FleetShape, rate: float, *, timeout: float) -> Outcome:
+    """One contender against a fresh emulator limited to ``rate`` per operation."""
+    with (
+        emulator(shape, rate=rate, burst=BURST, latency_ms=LATENCY_MS) as emu,
+        tempfile.TemporaryDirectory(prefix="bench-scan-") as out,
+    ):
+        if contender.is_scanner:
+            command = scan_command(Path(out))
+        else:
+            command = [sys.executable, "-m", "bench.alternatives", *contender.command]
+        measured = run_measured(command, env=emu.env(), timeout=timeout)
+        counters = emu.counters()
+        read = 0
+        scan = None
+        if contender.is_scanner:
+            report = Path(out) / "report.json"
+            if report.exists():
+                read = versions_in_report(report)
+                scan = scan_seconds(report)
+        elif measured.stdout.strip():
+            read = int(json.loads(measured.stdout.strip().splitlines()[-1])["read"])
+    return Outcome(
+        measured.wall, read, throttles(counters), counters["total"], measured.timed_out, scan
+    )
+
+
+def run(
+    rates: Sequence[float],
+    shapes: Sequence[FleetShape],
+    contenders: Sequence[Contender] = CONTENDERS,
+    *,
+    alternatives_for: Sequence[FleetShape] | None = None,
+) -> Table:
+    """The throughput table: every contender at every R for each fleet shape.
+
+    Alternatives run only for the shapes in ``alternatives_for`` (default: all).
+    """
+    table = Table(
+        ["R/s", "fleet", "crawler", "wall s", "scan s", "floor s", "wall/floor", "lost",
+         "throttles", "calls"]
+    )  # fmt: skip
+    for shape in shapes:
+        versions = shape.version_count()
+        low, high = shape.versions_per_model
+        fleet = (
+            f"{versions:,} versions ({low}-{high}/model)" if high > 1 else f"{versions:,} versions"
+        )
+        for rate in rates:
+            floor = versions / rate
+            for contender in contenders:
+                skipped = alternatives_for is not None and shape not in alternatives_for
+                if skipped and not contender.is_scanner:
+                    continue
+                # an alternative that runs away is stopped, and reported as such
+                timeout = 3600.0 if contender.is_scanner else 4 * floor + 120
+                outcome = run_one(contender, shape, rate, timeout=timeout)
+                lost = versions - outcome.read
+                ratio = outcome.wall / floor
+                if contender.is_scanner:
+                    ratio_text = verdict(ratio, TARGET_RATIO, "x")
+                    lost_text = verdict(lost, 0, "", fmt="{:,}")
+                else:
+                    ratio_text = f"{ratio:.2f}x"
+                    lost_text = f"{lost:,}"
+                wall_text = f"{outcome.wall:.1f}" + (" (stopped)" if outcome.timed_out else "")
+                scan_text = "" if outcome.scan is None else f"{outcome.scan:.1f}"
+                table.add(
+                    f"{rate:g}", fleet, contender.name, wall_text, scan_text, f"{floor:.1f}",
+                    ratio_text, lost_text, f"{outcome.throttles:,}", f"{outcome.calls:,}",
+                )  # fmt: skip
+    return table
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rate", type=float, action="append", help="limit R (repeatable)")
-    parser.add_argument("--burst", type=int, default=10)
-    parser.add_argument("--latency-ms", type=float, default=20.0)
-    parser.add_argument("--models", type=int, default=1000)
+    parser.add_argument("--models", type=int, default=2000)
+    parser.add_argument("--versions-per-model", default="1,1", metavar="LO,HI")
     parser.add_argument("--memberships", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7)
-    args = parser.parse_args()
-    fleet = generate_fleet(seed=args.seed, memberships=args.memberships, models=args.models)
-    versions = fleet.version_count
-    for rate in args.rate or [100.0]:
-        command = [
-            sys.executable, "-m", "auditor.emulator",
-            "--seed", str(args.seed), "--memberships", str(args.memberships),
-            "--models", str(args.models), "--rate", str(rate), "--burst", str(args.burst),
-            "--latency-ms", str(args.latency_ms),
-        ]  # fmt: skip
-        with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as emulator:
-            try:
-                assert emulator.stdout is not None
-                line = emulator.stdout.readline().strip()
-                if not line.startswith(READY_PREFIX):
-                    print(f"emulator did not start: {line!r}", file=sys.stderr)
-                    return 1
-                url = line.removeprefix(READY_PREFIX)
-                os.environ.update(
-                    AWS_ACCESS_KEY_ID="AKIDEXAMPLE",
-                    AWS_SECRET_ACCESS_KEY="bench-secret",
-                    AWS_REGION="us-east-1",
-                    AWS_ENDPOINT_URL_CLEANROOMS=url,
-                    AWS_ENDPOINT_URL_CLEANROOMSML=url,
-                )
-                stats = CrawlStats()
-
-                async def crawl_all(stats: CrawlStats = stats) -> list[object]:
-                    async with open_aws_api() as api:
-                        return list(await collect(api, stats=stats))
-
-                started = time.monotonic()
-                items = anyio.run(crawl_all)
-                wall = time.monotonic() - started
-            finally:
-                emulator.terminate()
-        read = sum(isinstance(i, ModelVersion) for i in items)
-        floor = versions / rate
-        print(
-            f"R={rate:g}/s versions={versions} read={read} errors={len(items) - read} "
-            f"wall={wall:.2f}s floor={floor:.2f}s ratio={wall / floor:.3f} "
-            f"throttles={stats.throttles} calls={stats.total_calls} "
-            f"measured_limits={ {k: round(v, 1) for k, v in stats.limits.items()} }",
-            flush=True,
-        )
+    parser.add_argument("--scanner-only", action="store_true", help="skip the alternatives")
+    args = parser.parse_args(argv)
+    low, _, high = args.versions_per_model.partition(",")
+    shape = FleetShape(
+        args.models, (int(low), int(high or low)), memberships=args.memberships, seed=args.seed
+    )
+    contenders = (SCANNER,) if args.scanner_only else CONTENDERS
+    table = run(args.rate or [100.0], [shape], contenders)
+    print(table.render())
     return 0
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 from auditor.models import (
     PolicyInfo,
     Report,
@@ -53,3 +55,12 @@ def test_summary_counts_and_gate_below_threshold_passes() -> None:
 def test_fingerprint_is_stable_and_distinguishes_versions() -> None:
     assert fingerprint("p", "arn", "v1") == fingerprint("p", "arn", "v1")
     assert fingerprint("p", "arn", "v1") != fingerprint("p", "arn", "v2")
+
+
+def test_a_report_repr_stays_short_however_many_verdicts() -> None:
+    one = _report()
+    many = replace(one, verdicts=one.verdicts * 10_000)
+    text = repr(many)
+    assert len(text) < 200
+    assert "versions=10000" in text
+    assert len(repr(one)) == len(text) - 4

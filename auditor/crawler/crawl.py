@@ -16,6 +16,7 @@ Anything that cannot be read becomes a ``ScanError`` in the output, never a sile
 from __future__ import annotations
 
 import random
+import sys
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from functools import partial
@@ -526,20 +527,35 @@ def _fan_out(
 
 
 def _resource(document: Mapping[str, Any], version: _Version) -> Resource:
+    # A report keeps one Resource per version for the whole scan, so its strings are the
+    # model's and membership's own objects (one copy per model, not per version) whenever
+    # the document agrees with them, and the few-valued ones are interned.
     model = version.model
-    arn = str(document.get("trainedModelArn") or model.arn)
+    membership = model.membership
+    arn = _same(document.get("trainedModelArn"), model.arn) or model.arn
     return Resource(
         arn=arn,
-        version_identifier=_str_or_none(document.get("versionIdentifier"))
+        version_identifier=_same(document.get("versionIdentifier"), version.version_identifier)
         or version.version_identifier,
-        name=_str_or_none(document.get("name")),
-        membership_id=_str_or_none(document.get("membershipIdentifier")) or model.membership.id,
-        collaboration_id=_str_or_none(document.get("collaborationIdentifier"))
-        or model.membership.collaboration_id,
-        account=_arn_field(arn, 4),
-        region=_arn_field(arn, 3),
-        status=_str_or_none(document.get("status")),
+        name=_interned(document.get("name")),
+        membership_id=_same(document.get("membershipIdentifier"), membership.id) or membership.id,
+        collaboration_id=_same(document.get("collaborationIdentifier"), membership.collaboration_id)
+        or membership.collaboration_id,
+        account=_interned(_arn_field(arn, 4)),
+        region=_interned(_arn_field(arn, 3)),
+        status=_interned(document.get("status")),
     )
+
+
+def _same(value: object, known: str | None) -> str | None:
+    """``value`` if a non-empty string, as the ``known`` object itself when they are equal."""
+    if not isinstance(value, str) or not value:
+        return None
+    return known if value == known else value
+
+
+def _interned(value: object) -> str | None:
+    return sys.intern(value) if isinstance(value, str) and value else None
 
 
 def _str_or_none(value: object) -> str | None:

@@ -73,11 +73,16 @@ def render(report: Report, fmt: Format, *, history: Sequence[RunPoint] = ()) -> 
 def iter_render(
     report: Report, fmt: Format, *, history: Sequence[RunPoint] = ()
 ) -> Iterator[bytes]:
-    """One format's file in chunks; write them in order (report.json streams version by version)."""
+    """One format's file in chunks; write them in order (report.json and report.html stream
+    version by version). ``history`` (past runs) draws report.html's trend."""
     if fmt is Format.JSON:
         from auditor.reports.json import iter_json
 
         yield from iter_json(report)
+    elif fmt is Format.HTML:
+        from auditor.reports.html import iter_html
+
+        yield from iter_html(report, history)
     else:
         yield render(report, fmt, history=history)
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import secrets
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import jinja2
 
-from auditor.models import PolicyInfo, Report, Severity, Waiver
+from auditor.models import PolicyInfo, Report, Severity, VersionVerdict, Waiver
 from auditor.reports._text import SEVERITIES
 from auditor.reports.accounts import account_summaries
 from auditor.reports.json import dump_value, json_safe
@@ -52,75 +53,127 @@ def _csp_hash(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
 
 
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=True, separators=(",", ":"), default=str, allow_nan=False)
+
+
+def _script_safe(text: str) -> str:
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
 def script_json(value: Any) -> str:
     """JSON that is safe inside a ``<script>`` element: nothing in it can end the element."""
-    text = json.dumps(value, ensure_ascii=True, separators=(",", ":"), default=str, allow_nan=False)
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return _script_safe(_dumps(value))
+
+
+def _policy_entries(report: Report) -> list[list[Any]]:
+    return [
+        [policy.id, policy.title, str(policy.severity), policy.pack_id, policy.description or ""]
+        for policy in report.policies
+    ]
+
+
+def _resource_entry(verdict: VersionVerdict) -> list[str]:
+    resource = verdict.resource
+    return [
+        resource.arn,
+        resource.version_identifier or "",
+        resource.name or "",
+        resource.membership_id or "",
+        resource.account or "",
+        resource.region or "",
+        resource.status or "",
+    ]
+
+
+class _FailureEntries:
+    """The failures of versions, numbered in report order, and the waivers they name."""
+
+    def __init__(self, report: Report) -> None:
+        self.position = {policy.id: index for index, policy in enumerate(report.policies)}
+        self.waiver_index: dict[Waiver, int] = {}
+
+    def of(self, number: int, verdict: VersionVerdict) -> Iterator[list[Any]]:
+        for result in verdict.failures:
+            waiver = -1
+            if result.waiver is not None:
+                waiver = self.waiver_index.setdefault(result.waiver, len(self.waiver_index))
+            yield [
+                number,
+                self.position[result.policy_id],
+                [
+                    [item.path, dump_value(item.actual), dump_value(item.expected), item.message]
+                    for item in result.evidence
+                ],
+                waiver,
+                "" if result.baseline is None else str(result.baseline),
+                result.id,
+            ]
+
+    def waivers(self) -> list[list[str]]:
+        return [
+            [waiver.reason, waiver.approved_by, waiver.expires.isoformat(), waiver.policy]
+            for waiver in self.waiver_index
+        ]
+
+
+def _statuses(report: Report) -> str:
+    return (
+        b"".join(verdict.statuses for verdict in report.verdicts)
+        .translate(_STATUS_DIGITS)
+        .decode("ascii")
+    )
 
 
 def page_data(report: Report) -> dict[str, Any]:
     """Everything the page's script needs, in compact arrays (one entry per version, not per
     result: passes are rebuilt in the browser from a status string)."""
-    waiver_index: dict[Waiver, int] = {}
-    failures: list[list[Any]] = []
-    position = {policy.id: index for index, policy in enumerate(report.policies)}
-    for number, verdict in enumerate(report.verdicts):
-        for result in verdict.failures:
-            waiver = -1
-            if result.waiver is not None:
-                waiver = waiver_index.setdefault(result.waiver, len(waiver_index))
-            failures.append(
-                [
-                    number,
-                    position[result.policy_id],
-                    [
-                        [
-                            item.path,
-                            dump_value(item.actual),
-                            dump_value(item.expected),
-                            item.message,
-                        ]
-                        for item in result.evidence
-                    ],
-                    waiver,
-                    "" if result.baseline is None else str(result.baseline),
-                    result.id,
-                ]
-            )
+    failures = _FailureEntries(report)
+    failure_entries = [
+        entry
+        for number, verdict in enumerate(report.verdicts)
+        for entry in failures.of(number, verdict)
+    ]
     return {
-        "policies": [
-            [
-                policy.id,
-                policy.title,
-                str(policy.severity),
-                policy.pack_id,
-                policy.description or "",
-            ]
-            for policy in report.policies
-        ],
-        "resources": [
-            [
-                resource.arn,
-                resource.version_identifier or "",
-                resource.name or "",
-                resource.membership_id or "",
-                resource.account or "",
-                resource.region or "",
-                resource.status or "",
-            ]
-            for resource in (verdict.resource for verdict in report.verdicts)
-        ],
-        "statuses": b"".join(verdict.statuses for verdict in report.verdicts)
-        .translate(_STATUS_DIGITS)
-        .decode("ascii"),
-        "failures": failures,
-        "waivers": [
-            [waiver.reason, waiver.approved_by, waiver.expires.isoformat(), waiver.policy]
-            for waiver in waiver_index
-        ],
+        "policies": _policy_entries(report),
+        "resources": [_resource_entry(verdict) for verdict in report.verdicts],
+        "statuses": _statuses(report),
+        "failures": failure_entries,
+        "waivers": failures.waivers(),
         "baseline": report.baseline_path is not None,
         "pageSize": PAGE_SIZE,
     }
+
+
+def _iter_page_data(report: Report, versions_per_chunk: int = 1000) -> Iterator[str]:
+    """``script_json(page_data(report))`` in pieces, never all of it in memory at once
+    (tens of megabytes at 100,000 versions, and several copies of it on the way)."""
+    verdicts = report.verdicts
+    yield '{"policies":' + _script_safe(_dumps(_policy_entries(report))) + ',"resources":['
+    for start in range(0, len(verdicts), versions_per_chunk):
+        rows = [
+            _resource_entry(verdict) for verdict in verdicts[start : start + versions_per_chunk]
+        ]
+        yield ("," if start else "") + _script_safe(_dumps(rows)[1:-1])
+    yield '],"statuses":' + _dumps(_statuses(report)) + ',"failures":['
+    failures = _FailureEntries(report)
+    separator = ""
+    for start in range(0, len(verdicts), versions_per_chunk):
+        entries = [
+            entry
+            for number, verdict in enumerate(
+                verdicts[start : start + versions_per_chunk], start=start
+            )
+            for entry in failures.of(number, verdict)
+        ]
+        if entries:
+            yield separator + _script_safe(_dumps(entries)[1:-1])
+            separator = ","
+    yield (
+        '],"waivers":' + _script_safe(_dumps(failures.waivers()))
+        + ',"baseline":' + _dumps(report.baseline_path is not None)
+        + ',"pageSize":' + _dumps(PAGE_SIZE) + "}"
+    )  # fmt: skip
 
 
 _STATUS_DIGITS = bytes.maketrans(b"\x00\x01\x02", b"012")
@@ -205,6 +258,11 @@ def trend_chart(points: Sequence[RunPoint], width: int = 640, height: int = 220)
 
 def render_html(report: Report, history: Sequence[RunPoint] = ()) -> bytes:
     """report.html as UTF-8 bytes; ``history`` (past runs and this one) draws the trend."""
+    return b"".join(iter_html(report, history))
+
+
+def iter_html(report: Report, history: Sequence[RunPoint] = ()) -> Iterator[bytes]:
+    """report.html in chunks: the page, its data block a thousand versions at a time."""
     summary = report.summary()
     script = _asset("report.js")
     style = _asset("report.css")
@@ -216,6 +274,9 @@ def render_html(report: Report, history: Sequence[RunPoint] = ()) -> bytes:
     severity_counts = [(sev, summary.fail_by_severity[sev]) for sev in SEVERITIES]
     policy_rows = _policy_rows(report)
     template = _environment().get_template("report.html.j2")
+    # stands in for the data block while the template renders, so the block can be streamed;
+    # random, so that no value shown on the page can be taken for it
+    mark = f"\x00report-data-{secrets.token_hex(16)}\x00"
     html = template.render(
         report=report,
         scan=report.scan,
@@ -233,9 +294,13 @@ def render_html(report: Report, history: Sequence[RunPoint] = ()) -> bytes:
         severity_enum=list(Severity),
         accounts=account_summaries(report),
         trend=trend_chart(history) if history else None,
-        data=script_json(page_data(report)),
+        data=mark,
         script=script,
         style=style,
         csp=csp,
     )
-    return html.encode("utf-8", "replace")
+    before, after = html.split(mark)
+    yield before.encode("utf-8", "replace")
+    for piece in _iter_page_data(report):
+        yield piece.encode("ascii")
+    yield after.encode("utf-8", "replace")

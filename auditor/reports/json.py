@@ -62,7 +62,7 @@ def render_json(report: Report) -> bytes:
 
 
 def iter_json(report: Report) -> Iterator[bytes]:
-    """report.json in chunks of about a thousand versions, for writing without holding it all."""
+    """report.json in chunks of 250 versions (a few MB each), so it is never all in memory."""
     yield _head(report).encode("ascii")
     for batch in _result_parts(report):
         yield b"".join(batch)
@@ -241,7 +241,7 @@ def _tail(report: Report) -> str:
     return "".join(parts)
 
 
-def _result_parts(report: Report, versions_per_batch: int = 1000) -> Iterator[list[bytes]]:
+def _result_parts(report: Report, versions_per_batch: int = 250) -> Iterator[list[bytes]]:
     # Lines are appended as byte fragments and joined once, by the caller: concatenating each
     # line first, or encoding joined text, costs several times as much at two million lines.
     with_baseline = report.baseline_path is not None

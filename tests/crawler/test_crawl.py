@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import anyio
@@ -276,3 +277,37 @@ async def test_a_slow_consumer_holds_the_crawl_back(fleet: Fleet, fast: CrawlCon
     assert isinstance(first, ModelVersion)
     assert reads_while_blocked < fleet.version_count
     assert len(rest) + 1 == fleet.version_count
+
+
+def test_a_resource_keeps_its_models_strings_not_copies_of_them() -> None:
+    from auditor.crawler.crawl import _Membership, _Model, _resource, _Version
+
+    arn = "arn:aws:cleanrooms-ml:us-east-1:111122223333:membership/member-1/trained-model/tm-1"
+    model = _Model(arn, _Membership("member-1", "111122223333", "collaboration-1"))
+    version = _Version(model, "version-0001")
+    document = json.loads(
+        json.dumps(
+            {
+                "trainedModelArn": arn,
+                "versionIdentifier": "version-0001",
+                "membershipIdentifier": "member-1",
+                "collaborationIdentifier": "collaboration-1",
+                "name": "model-name",
+                "status": "ACTIVE",
+            }
+        )
+    )
+    resource = _resource(document, version)
+    assert resource.arn is model.arn
+    assert resource.version_identifier is version.version_identifier
+    assert resource.membership_id is model.membership.id
+    assert resource.collaboration_id is model.membership.collaboration_id
+    assert (resource.account, resource.region, resource.name, resource.status) == (
+        "111122223333",
+        "us-east-1",
+        "model-name",
+        "ACTIVE",
+    )
+    # what the service says about the version read wins over what the listing said
+    latest = _resource({**document, "versionIdentifier": "version-0002"}, _Version(model, None))
+    assert latest.version_identifier == "version-0002"

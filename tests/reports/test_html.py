@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from html import unescape
 
 from auditor.models import Report
-from auditor.reports.html import page_data, render_html, script_json
+from auditor.reports.html import iter_html, page_data, render_html, script_json
 from tests.reports.canned import HOSTILE
 
 
@@ -59,3 +60,20 @@ def test_baselined_html_lists_resolved(baselined_report: Report) -> None:
     html = render_html(baselined_report).decode()
     assert 'id="resolved-table"' in html
     assert "baseline/report.json" in html
+
+
+def test_the_streamed_data_block_is_page_data_as_script_json(
+    report: Report, hostile_report: Report
+) -> None:
+    for each in (report, hostile_report, replace(report, verdicts=report.verdicts * 1500)):
+        html = render_html(each).decode()
+        block = re.search(r'<script type="application/json" id="report-data">(.*?)</script>', html)
+        assert block is not None
+        assert block[1] == script_json(page_data(each))
+
+
+def test_a_large_page_is_written_in_pieces(report: Report) -> None:
+    large = replace(report, verdicts=report.verdicts * 3000)
+    chunks = list(iter_html(large))
+    assert b"".join(chunks) == render_html(large)
+    assert max(len(chunk) for chunk in chunks) < sum(len(chunk) for chunk in chunks) / 4
