@@ -38,14 +38,11 @@ def _list_fragment(key: str) -> dict[str, Any]:
     }
 
 
-@register(structural=True)
 @dataclass(frozen=True, slots=True)
-class All(Condition):
-    """Holds when every nested condition holds; evidence from each one that does not."""
+class _Combination(Condition):
+    """A list of nested conditions under one key (``all``, ``any``)."""
 
     conditions: tuple[Condition, ...]
-
-    kind = "all"
 
     @classmethod
     def fragment(cls) -> dict[str, Any]:
@@ -59,6 +56,14 @@ class All(Condition):
                 for index, item in enumerate(raw[cls.kind])
             )
         )
+
+
+@register(structural=True)
+@dataclass(frozen=True, slots=True)
+class All(_Combination):
+    """Holds when every nested condition holds; evidence from each one that does not."""
+
+    kind = "all"
 
     def holds(self, subject: Any) -> bool:
         for condition in self.conditions:  # noqa: SIM110 (hot path: a loop beats all()/any() over a generator)
@@ -82,25 +87,10 @@ class All(Condition):
 
 @register(structural=True)
 @dataclass(frozen=True, slots=True)
-class AnyOf(Condition):
+class AnyOf(_Combination):
     """Holds when at least one nested condition holds; evidence from every alternative."""
 
-    conditions: tuple[Condition, ...]
-
     kind = "any"
-
-    @classmethod
-    def fragment(cls) -> dict[str, Any]:
-        return _list_fragment(cls.kind)
-
-    @classmethod
-    def compile(cls, raw: Mapping[str, Any], context: CompileContext) -> Condition:
-        return cls(
-            tuple(
-                compile_condition(item, context.at(f".{cls.kind}[{index}]"))
-                for index, item in enumerate(raw[cls.kind])
-            )
-        )
 
     def holds(self, subject: Any) -> bool:
         for condition in self.conditions:  # noqa: SIM110 (hot path: a loop beats all()/any() over a generator)
