@@ -351,9 +351,11 @@ class Report:
 
     def summary(self) -> Summary:
         counts = [0, 0, 0]
-        for verdict in self.verdicts:
-            for code in verdict.statuses:
-                counts[code] += 1
+        for verdict in self.verdicts:  # bytes.count: a C loop, not one Python step per policy
+            statuses = verdict.statuses
+            counts[0] += statuses.count(0)
+            counts[1] += statuses.count(1)
+            counts[2] += statuses.count(2)
         fail_by_severity = dict.fromkeys(Severity, 0)
         waived = 0
         for result in self.failures():

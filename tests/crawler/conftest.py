@@ -39,3 +39,16 @@ def read_keys(items: list[ModelVersion | ScanError]) -> list[tuple[str, str | No
 
 def errors_of(items: list[ModelVersion | ScanError]) -> list[ScanError]:
     return [i for i in items if isinstance(i, ScanError)]
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """The SDK's own configuration path, pointed at nothing real: fake keys, no profile files."""
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/auditor-test-config")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/auditor-test-credentials")
+    return monkeypatch
