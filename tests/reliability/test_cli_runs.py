@@ -93,7 +93,7 @@ def test_timeout_bounds_a_throttled_scan_and_reports_what_it_did_not_reach(
         counters = server.counters.snapshot()
 
     assert code == 3
-    assert elapsed < 5.0
+    assert elapsed < 8.0  # unbounded, 80 reads at 8/s take over 10 s
     report = read_report(tmp_path)
     assert report["scan"]["complete"] is False
     assert report["scan"]["interrupted"] is False

@@ -151,7 +151,7 @@ def test_responses_slower_than_the_read_timeout(aws_env: pytest.MonkeyPatch, fle
     started = time.monotonic()
     out = run_crawl(aws_env, fleet, EmulatorConfig(faults=faults), config)
 
-    assert time.monotonic() - started < 2.5  # two 0.3 s timeouts, not two 3 s waits
+    assert time.monotonic() - started < 4.5  # two 0.3 s timeouts, not two 3 s waits (6 s)
     assert out.read == expected_documents(fleet, skip={key(stuck)})
     assert out.error_rows() == [version_row(stuck, 0, "ReadTimeoutError", attempts=2)]
     assert out.errors[0].message.startswith("Read timeout on endpoint URL")
@@ -281,7 +281,7 @@ def test_the_deadline_cuts_a_call_in_flight(aws_env: pytest.MonkeyPatch, fleet: 
     started = time.monotonic()
     out = run_crawl(aws_env, fleet, EmulatorConfig(faults=faults), config)
 
-    assert time.monotonic() - started < 3.0
+    assert time.monotonic() - started < 6.0  # cut at the 0.5 s deadline, not the 10 s answer
     assert out.read == {}
     assert out.error_rows() == [
         row(str(ErrorScope.REGION), "ListMemberships", "ScanDeadlineExceeded")

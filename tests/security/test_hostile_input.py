@@ -84,7 +84,7 @@ def test_pack_regexes_are_compiled_once_at_load(monkeypatch: pytest.MonkeyPatch)
     hostile = {"name": "a" * 50_000 + "!", "tags": {"a" * 10_000: "x"}}
     started = time.monotonic()
     verdict = policy_set.evaluate_document(hostile)
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 5.0  # backtracking would take far longer
     assert verdict.status_of(0) is Status.PASS  # the tag key passes not-regex
 
 
