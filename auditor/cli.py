@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import gc
 import json
 import logging
 import os
@@ -650,6 +651,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return emulator_main(arguments[1:])
     parser = build_parser()
     args = parser.parse_args(arguments)
+    # What is loaded by now (the SDK, the policy engine) lives as long as the process: take
+    # it out of the collector's view, or each full collection walks it all again and stalls
+    # the event loop ~50 ms mid-scan (a 1% dip in throughput at 400 requests/s).
+    gc.freeze()
     redact.install()  # before any handler exists: no log line may carry a credential
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,

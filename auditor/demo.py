@@ -11,9 +11,12 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from auditor.emulator import EmulatorConfig, EmulatorServer, RateLimit
 from auditor.fleet import DEFAULT_REGION, Fleet, generate_fleet
+
+if TYPE_CHECKING:  # the emulator (aiohttp.web) is imported only when a demo runs
+    from auditor.emulator import EmulatorConfig, EmulatorServer
 
 # Throwaway credentials: the demo must never send a real key anywhere, even to loopback.
 DEMO_CREDENTIALS = {
@@ -45,6 +48,8 @@ def demo_fleet(settings: DemoSettings) -> Fleet:
 
 
 def demo_config(settings: DemoSettings) -> EmulatorConfig:
+    from auditor.emulator import EmulatorConfig, RateLimit
+
     return EmulatorConfig(
         rate_limit=RateLimit(rate=settings.rate, burst=settings.burst),
         latency_ms=settings.latency_ms,
@@ -76,6 +81,8 @@ def demo_environment(endpoint_url: str) -> Iterator[None]:
 
 @contextmanager
 def running_emulator(settings: DemoSettings) -> Iterator[tuple[EmulatorServer, Fleet]]:
+    from auditor.emulator import EmulatorServer
+
     fleet = demo_fleet(settings)
     with EmulatorServer(fleet, demo_config(settings)) as server:
         yield server, fleet

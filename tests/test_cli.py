@@ -246,3 +246,19 @@ def test_new_only_verdict_counts_only_the_new_failures(
     assert verdict.startswith(
         f"FAIL: {new_high} unwaived new {noun} at or above high ({new_high} high)"
     )
+
+
+def test_starting_the_cli_does_not_load_what_a_scan_does_not_use() -> None:
+    # Every scan pays for its imports before the first call: the emulator (aiohttp.web) and
+    # rich (only a terminal shows the bar) are loaded when used, not at start-up.
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, auditor.cli; "
+        "print(sorted(m for m in ('rich', 'auditor.emulator', 'aiohttp.web') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[]"

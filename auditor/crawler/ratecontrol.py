@@ -43,7 +43,7 @@ class Phase(StrEnum):
 class RateConfig:
     """Tuning of one operation's controller (rates in requests per second, times in seconds)."""
 
-    initial_rate: float = 10.0
+    initial_rate: float = 50.0
     min_rate: float = 0.5
     max_rate: float = 5000.0
     doubling_time: float = 0.03
