@@ -47,7 +47,7 @@ from auditor.policy import (
     run_examples,
 )
 from auditor.reports import FILENAMES, Format, iter_render, parse_formats
-from auditor.reports.json import load_report
+from auditor.reports.json import load_report, read_report
 from auditor.scan import DEFAULT_MAX_PARALLEL, ScanSettings, run_scan
 from auditor.shard import Shard, parse_shard
 from auditor.waivers import load_waivers
@@ -297,9 +297,20 @@ def build_parser() -> argparse.ArgumentParser:
     _add_policy_options(listing)
     listing.add_argument("--json", action="store_true", help="machine-readable output")
     validate = policy_commands.add_parser("validate", help="validate packs; exit 2 if invalid")
-    validate.add_argument("paths", nargs="*", type=Path, metavar="PATH")
     test = policy_commands.add_parser("test", help="run each policy's examples")
-    test.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    for pack_command in (validate, test):
+        pack_command.add_argument(
+            "--policies", action="append", type=Path, metavar="PATH", help=argparse.SUPPRESS
+        )
+    # packs as positional paths or as --policies, the same in all three subcommands
+    for pack_command in (listing, validate, test):
+        pack_command.add_argument(
+            "paths",
+            nargs="*",
+            type=Path,
+            metavar="PATH",
+            help="a pack file or a folder of packs (default: the shipped pack)",
+        )
     policy_commands.add_parser("schema", help="print the pack JSON Schema")
 
     report = commands.add_parser("report", help="re-render formats from a saved report.json")
@@ -352,10 +363,12 @@ def _load_policy_set(args: argparse.Namespace) -> PolicySet:
 
 def _read_report_file(path: Path) -> Report:
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            if not handle.seekable():  # a pipe (/dev/stdin): read it into memory first
+                return load_report(handle.read(), str(path))
+            return read_report(handle, str(path))
     except OSError as exc:
         raise ReportInputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    return load_report(data, str(path))
 
 
 def _check_writable_dir(folder: Path, flag: str) -> None:
@@ -560,6 +573,7 @@ def cmd_policies(args: argparse.Namespace) -> int:
     if command == "schema":
         _say(json.dumps(pack_schema(), indent=2))
         return EXIT_OK
+    args.policies = [*args.paths, *(args.policies or [])]
     if command == "list":
         rows = list_policies(_load_policy_set(args))
         if args.json:
@@ -569,8 +583,7 @@ def cmd_policies(args: argparse.Namespace) -> int:
                 state = "" if row.enabled else "  (disabled)"
                 _say(f"{row.id:34} {row.severity.value:8} {row.title}{state}")
         return EXIT_OK
-    paths = args.paths or [default_pack_path()]
-    policy_set = load_packs(paths, {})
+    policy_set = load_packs(args.policies or [default_pack_path()], {})
     if command == "validate":
         for pack in policy_set.packs:
             _say(f"ok: {pack.path} ({pack.id})")

@@ -52,9 +52,9 @@ PARTS = {
         quick=("bench.memory --versions 2000 --versions 10000",),
     ),
     "reports": Part(
-        "Writing the reports (iter_render -> write_atomic), synthetic report",
-        full=("bench.bench_reports --versions 100000",),
-        quick=("bench.bench_reports --versions 10000",),
+        "Writing the reports (iter_render -> write_atomic), synthetic report; reading it back",
+        full=("bench.bench_reports --versions 100000 --load",),
+        quick=("bench.bench_reports --versions 10000 --load",),
     ),
     "evaluate": Part(
         "Policy evaluation, one core: compiled engine vs jsonschema per policy",

@@ -4,8 +4,10 @@ Each format goes through ``iter_render`` into ``auditor.atomic.write_atomic``, t
 ``auditor scan`` takes; the target is report.json + report.html in under 10 s at 100,000.
 The synthetic report fails more (two failures a version) than the shipped pack usually does.
 
-With ``--load`` it also times reading the report.json back with ``load_report`` (what
-``--baseline``, ``diff``, ``report`` and ``merge`` do).
+With ``--load`` it also reads that report.json back, each way in a child process of its
+own (wall, CPU, peak RSS): ``read_report`` a result line at a time, as ``--baseline``,
+``diff``, ``report`` and ``merge`` do, beside the whole-document path (one ``json.loads``),
+which a report in another layout takes and every report took before.
 
 Run: ``.venv/bin/python -m bench.bench_reports [--versions N] [--formats json,html,...] [--load]``
 """
@@ -13,8 +15,10 @@ Run: ``.venv/bin/python -m bench.bench_reports [--versions N] [--formats json,ht
 from __future__ import annotations
 
 import argparse
-import gc
+import json
+import os
 import random
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -32,8 +36,9 @@ from auditor.models import (
     VersionVerdict,
 )
 from auditor.reports import DEFAULT_FORMATS, FILENAMES, Format, iter_render, parse_formats, render
-from auditor.reports.json import load_report
-from bench.harness import Table, verdict
+from auditor.reports import json as report_json
+from auditor.reports.json import read_report
+from bench.harness import Table, run_measured, verdict
 
 POLICY_COUNT = 20
 FAIL_RATE = 0.10
@@ -142,14 +147,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--in-memory", action="store_true", help="also time render() of each format to bytes"
     )
-    parser.add_argument("--load", action="store_true", help="also time load_report on report.json")
+    parser.add_argument("--load", action="store_true", help="also time reading report.json back")
+    parser.add_argument("--read", nargs=2, metavar=("HOW", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.read:
+        read_child(*args.read)
+        return
     formats = parse_formats(args.formats)
     print(write_times(args.versions, formats).render())
     if args.load:
-        data = render(synthetic_report(args.versions), Format.JSON)
-        gc.collect()
-        bench_load(data)
+        print(read_times(args.versions).render())
     if not args.in_memory:
         return
     report = synthetic_report(args.versions)
@@ -161,16 +168,44 @@ def main(argv: list[str] | None = None) -> None:
         del data
 
 
-def bench_load(data: bytes) -> None:
-    """Time ``load_report`` on a report.json."""
-    started = time.perf_counter()
-    cpu = time.process_time()
-    loaded = load_report(data, "bench.json")
-    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
-    print(
-        f"{'load':>9}: {elapsed:6.2f} s  {len(data) / 1e6:9.1f} MB  "
-        f"(load_report, {cpu:.2f} s CPU, {len(loaded.verdicts):,} versions)"
-    )
+READERS = (
+    ("read_report: the file, a result line at a time", "stream"),
+    ("whole-document path: json.loads of it all", "whole"),
+)
+
+
+def read_times(versions: int) -> Table:
+    """Each reader of a synthetic report.json in a child process: wall, CPU, peak RSS."""
+    table = Table(["reader", "versions", "results", "file MB", "wall s", "CPU s", "peak RSS"])
+    with tempfile.TemporaryDirectory(prefix="bench-read-") as folder:
+        path = Path(folder) / "report.json"
+        report = synthetic_report(versions)
+        results = len(report.verdicts) * len(report.policies)
+        write_atomic(path, iter_render(report, Format.JSON))
+        del report
+        size = path.stat().st_size / 1e6
+        for name, how in READERS:
+            command = [sys.executable, "-m", "bench.bench_reports", "--read", how, str(path)]
+            measured = run_measured(command, env=dict(os.environ), timeout=3600)
+            read = json.loads(measured.stdout.strip().splitlines()[-1])["versions"]
+            if measured.returncode != 0 or read != versions:
+                raise SystemExit(f"{how}: exit {measured.returncode}, read {read} versions")
+            table.add(
+                name, f"{versions:,}", f"{results:,}", f"{size:,.0f}", f"{measured.wall:.1f}",
+                f"{measured.cpu:.1f}", f"{measured.peak_rss_mb:,.0f} MB",
+            )  # fmt: skip
+    return table
+
+
+def read_child(how: str, path: str) -> None:
+    """The child of ``read_times``: read the report one way, print how many versions."""
+    if how == "whole":
+        # the path a report in any other layout takes, and every report took before: no
+        # line layout is seen, so the file is parsed in one json.loads
+        report_json._line_layout = lambda handle: None
+    with open(path, "rb") as handle:
+        report = read_report(handle, path)
+    print(json.dumps({"versions": len(report.verdicts)}))
 
 
 if __name__ == "__main__":

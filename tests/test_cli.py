@@ -206,6 +206,32 @@ def test_policies_list_json_names_the_five_mission_controls(
     } <= ids
 
 
+def test_policies_subcommands_take_packs_as_paths_or_as_policies_flags(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pack = tmp_path / "one.yaml"
+    pack.write_text(
+        "version: 1\n"
+        "pack: {id: one, title: One}\n"
+        "policies:\n"
+        "  - id: has-name\n"
+        "    title: Has a name\n"
+        "    severity: low\n"
+        "    check: {path: name, op: present}\n"
+        "    examples: {pass: [{name: a}], fail: [{}]}\n"
+    )
+    listings = []
+    for argv in (["list", str(pack)], ["list", "--policies", str(pack)]):
+        assert main(["policies", *argv, "--json"]) == 0
+        listings.append([row["id"] for row in json.loads(capsys.readouterr().out)])
+    assert listings == [["has-name"], ["has-name"]]
+    for argv in (["validate", str(pack)], ["validate", "--policies", str(pack)]):
+        assert main(["policies", *argv]) == 0
+        assert "1 policies valid" in capsys.readouterr().out
+    assert main(["policies", "test", "--policies", str(pack)]) == 0
+    capsys.readouterr()
+
+
 def test_demo_scans_the_whole_seeded_fleet_and_exits_0_despite_the_gate(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

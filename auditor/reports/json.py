@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import io
 import json
 import re
 from binascii import hexlify
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from importlib import resources
 from json.encoder import encode_basestring_ascii
-from typing import Any, cast
+from typing import Any, BinaryIO, cast
 
 import jsonschema
 
@@ -296,7 +298,12 @@ def _failure_tail(result: Result, with_baseline: bool, waiver_cache: dict[Waiver
 
 # -- loading ---------------------------------------------------------------------------------
 #
-# Reading back is built for 2,000,000 results too. Three things dominate at that size:
+# Reading back is built for 2,000,000 results too (a 1.2 GB file). Four things dominate:
+# - Memory: ``json.loads`` of the whole file builds every result at once (about 6 GB at that
+#   size). A report in the layout written above (one result per line between a
+#   ``"results": [`` line and a ``],`` line) is read a line at a time instead, and each
+#   result is folded into its version's compact verdict as soon as it is read; any other
+#   layout of valid JSON (pretty-printed by another tool, say) is read whole.
 # - ``json.loads`` builds some 40 million objects, and the cyclic garbage collector, which
 #   runs over all of them again and again while they pile up, triples its time; the
 #   collector is paused while a report is read (nothing read here forms reference cycles).
@@ -350,14 +357,28 @@ def validate_report_document(document: Any, source: str) -> None:
     checked by ``unproven_results`` first, and only those it cannot vouch for by jsonschema.
     A problem outside the results is named first, then the first bad result in file order.
     """
+    for _ in _checked_results(_validated_frame(document, source), source):
+        pass
+
+
+def _validated_frame(document: Any, source: str) -> list[Any]:
+    """Validate everything but the results; return the results, still unchecked."""
     results = document.get("results") if isinstance(document, dict) else None
     if not isinstance(results, list):
         _raise_first_error(_validator().iter_errors(document), source)
-        return
+        return []
     _raise_first_error(_validator().iter_errors({**document, "results": []}), source)
-    for number in unproven_results(results):
-        errors = result_validator().iter_errors(results[number])
-        _raise_first_error(errors, source, ("results", str(number)))
+    return results
+
+
+def _checked_results(results: Iterable[Any], source: str) -> Iterator[Any]:
+    """The results, each proven valid (fast check, else jsonschema) before it is passed on."""
+    check = _ResultCheck()
+    for number, item in enumerate(results):
+        if not check.proven(item):
+            errors = result_validator().iter_errors(item)
+            _raise_first_error(errors, source, ("results", str(number)))
+        yield item
 
 
 _RESULT_KEYS = frozenset(
@@ -389,7 +410,7 @@ _STRING = frozenset((str,))
 _EXPIRES = re.compile("^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
-def unproven_results(results: Sequence[Any]) -> Iterator[int]:
+def unproven_results(results: Iterable[Any]) -> Iterator[int]:
     """Positions of the results that a fast check cannot prove valid against the schema.
 
     The check accepts only results that satisfy the schema's ``result`` definition, with the
@@ -397,21 +418,34 @@ def unproven_results(results: Sequence[Any]) -> Iterator[int]:
     holds it to that). What it does not accept may be invalid, or valid in a way it does not
     look for (``1.0`` for an integer, a ``str`` subclass): the caller asks jsonschema.
     """
-    known_resource: Any = None  # the last resource proven valid; a version's results repeat it
+    check = _ResultCheck()
     for number, item in enumerate(results):
+        if not check.proven(item):
+            yield number
+
+
+class _ResultCheck:
+    """The fast check of one result after another (see ``unproven_results``)."""
+
+    __slots__ = ("known_resource",)
+
+    def __init__(self) -> None:
+        # the last resource proven valid: a version's results repeat it
+        self.known_resource: Any = None
+
+    def proven(self, item: Any) -> bool:
         try:
             resource = item["resource"]
             proven = (
                 _result_is_valid(item)
                 and type(resource) is dict
-                and (resource == known_resource or _resource_is_valid(resource))
+                and (resource == self.known_resource or _resource_is_valid(resource))
             )
         except (AttributeError, KeyError, TypeError):
-            proven = False
+            return False
         if proven:
-            known_resource = resource
-        else:
-            yield number
+            self.known_resource = resource
+        return proven
 
 
 def _result_is_valid(item: Any) -> bool:
@@ -472,23 +506,115 @@ def _waiver_is_valid(waiver: Any) -> bool:
 
 
 def load_report(data: bytes, source: str) -> Report:
-    """Read a report.json back into a ``Report``.
+    """Read a report.json back into a ``Report`` (see ``read_report``)."""
+    return read_report(io.BytesIO(data), source)
 
-    Raises ``ReportInputError`` when ``data`` is not JSON, does not validate against the
-    report schema, or is inconsistent (unknown policy, duplicate or missing result, wrong id).
+
+def read_report(handle: BinaryIO, source: str) -> Report:
+    """Read a report.json from a seekable binary file into a ``Report``.
+
+    Raises ``ReportInputError`` when it is not JSON, does not validate against the report
+    schema, or is inconsistent (unknown policy, duplicate or missing result, wrong id). A
+    report in auditor's own layout is read a result line at a time; any other is read whole.
     """
     collecting = gc.isenabled()
     gc.disable()
     try:
+        start = handle.tell()
         try:
-            document = json.loads(data)
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise ReportInputError(f"{source}: not JSON: {exc}") from exc
-        validate_report_document(document, source)
-        return _Loader(document, source).report()
+            return _read_lines(handle, source)
+        except _NotTheLayout:
+            pass
+        # Another layout, or a report from before the ``policies`` extension, whose policies
+        # are recovered from its results before they are read: all of it at once.
+        handle.seek(start)
+        document = _parse(handle.read(), source)
+        results = list(_checked_results(_validated_frame(document, source), source))
+        return _Loader(document, source).report(results)
     finally:
         if collecting:
             gc.enable()
+
+
+class _NotTheLayout(Exception):
+    """The file is not (or not entirely) in the layout ``iter_json`` writes."""
+
+
+def _read_lines(handle: BinaryIO, source: str) -> Report:
+    layout = _line_layout(handle)
+    if layout is None:
+        raise _NotTheLayout
+    try:
+        document = json.loads(layout.frame)
+    except ValueError:
+        raise _NotTheLayout from None  # the whole file is judged, for an exact message
+    if not isinstance(document, dict) or "policies" not in document:
+        raise _NotTheLayout
+    _validated_frame(document, source)
+    handle.seek(layout.results_at)
+    results = _checked_results(_result_lines(handle, layout.results), source)
+    return _Loader(document, source).report(results)
+
+
+def _result_lines(handle: BinaryIO, count: int) -> Iterator[Any]:
+    for _ in range(count):
+        text = handle.readline(_MAX_LINE).rstrip()
+        try:
+            yield json.loads(text[:-1] if text.endswith(b",") else text)
+        except ValueError:
+            # ``{...}, {...}`` on one line is still JSON, just not this layout
+            raise _NotTheLayout from None
+
+
+def _parse(data: bytes, source: str) -> Any:
+    try:
+        return json.loads(data)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ReportInputError(f"{source}: not JSON: {exc}") from exc
+
+
+# One line of the layout longer than this is not the layout (a whole report on one line).
+_MAX_LINE = 64 << 20
+_RESULTS_OPENING = b'"results": ['
+
+
+@dataclass(frozen=True, slots=True)
+class _LineLayout:
+    frame: bytes  # the document with an empty results list
+    results_at: int  # file offset of the first result line
+    results: int  # how many result lines
+
+
+def _line_layout(handle: BinaryIO) -> _LineLayout | None:
+    """Where the results are, if the file has the layout ``iter_json`` writes: a
+    ``"results": [`` line, then one ``{...}`` per line, comma-terminated but the last, then a
+    line opening with ``]``. A first pass reads no result, so memory stays flat."""
+    head = bytearray()
+    while True:
+        line = handle.readline(_MAX_LINE)
+        if not line.endswith(b"\n"):
+            return None  # end of file, or a line too long to be the layout
+        head += line
+        if line.rstrip() == _RESULTS_OPENING:
+            break
+    results_at = handle.tell()
+    count = 0
+    expect_more = True  # after the opening, or after a result that ended with a comma
+    while True:
+        line = handle.readline(_MAX_LINE)
+        text = line.rstrip()
+        if text.startswith(b"]"):
+            if count and expect_more:
+                return None  # a trailing comma: leave the verdict to json.loads
+            return _LineLayout(bytes(head) + line + handle.read(), results_at, count)
+        if not expect_more or not line.endswith(b"\n"):
+            return None
+        expect_more = text.endswith(b",")
+        if expect_more:
+            text = text[:-1]
+        if not (text.startswith(b"{") and text.endswith(b"}")):
+            return None
+        count += 1
 
 
 # Status codes as ``VersionVerdict.statuses`` holds them; NO_RESULT marks a policy not yet seen.
@@ -511,6 +637,9 @@ class _Row:
 
 
 class _Loader:
+    """A ``Report`` from the parsed frame of a report.json and its results, read once, in
+    order (they may be streamed)."""
+
     def __init__(self, document: dict[str, Any], source: str) -> None:
         self.document = document
         self.source = source
@@ -520,7 +649,7 @@ class _Loader:
     def fail(self, message: str) -> ReportInputError:
         return ReportInputError(f"{self.source}: {message}")
 
-    def report(self) -> Report:
+    def report(self, results: Iterable[Any]) -> Report:
         document = self.document
         policies = self.policies()
         scan_doc = document["scan"]
@@ -529,7 +658,7 @@ class _Loader:
             tool_version=document["tool"]["version"],
             scan=self.scan(scan_doc),
             policies=policies,
-            verdicts=self.verdicts(policies),
+            verdicts=self.verdicts(policies, results),
             errors=tuple(self.error(item) for item in document["errors"]),
             gate=Gate(
                 fail_on=Severity(gate_doc["fail_on"]), new_only=gate_doc.get("new_only", False)
@@ -626,7 +755,9 @@ class _Loader:
             )
         return known
 
-    def verdicts(self, policies: tuple[PolicyInfo, ...]) -> tuple[VersionVerdict, ...]:
+    def verdicts(
+        self, policies: tuple[PolicyInfo, ...], results: Iterable[Any]
+    ) -> tuple[VersionVerdict, ...]:
         position = {policy.id: index for index, policy in enumerate(policies)}
         count = len(policies)
         # Each policy's id hasher, primed with the policy id: a result id is a copy of it
@@ -637,7 +768,7 @@ class _Loader:
         arn: str | None = None
         version: str | None = None
         row: _Row | None = None
-        for number, item in enumerate(self.document["results"]):
+        for number, item in enumerate(results):
             index = position.get(item["policy_id"])
             if index is None:
                 raise self.fail(f"results/{number}: unknown policy {item['policy_id']!r}")

@@ -151,7 +151,8 @@ def damaged_results(draw: st.DrawFn) -> Any:
         path = draw(st.sampled_from(_paths(result)))
         target = _at(result, path)
         action = draw(st.sampled_from(["replace", "replace", "delete", "add"]))
-        new_value = draw(st.sampled_from(TRICKY) | json_values)
+        # a copy: the draws below may change it in place, and TRICKY must stay as it is
+        new_value = draw(st.sampled_from(TRICKY).map(copy.deepcopy) | json_values)
         if action == "replace" or (not path and not isinstance(target, dict)):
             if not path:
                 result = new_value
