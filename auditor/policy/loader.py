@@ -123,6 +123,7 @@ def _map_lines(
     lines: dict[str, int],
     source: str,
     budget: list[int] | None = None,
+    policy_id: str | None = None,
 ) -> None:
     budget = budget if budget is not None else [MAX_NODES]
     budget[0] -= 1
@@ -142,16 +143,46 @@ def _map_lines(
                     f"duplicate key {key!r}",
                     path=source,
                     line=key_node.start_mark.line + 1,
+                    policy_id=policy_id,
                     json_path=json_path(child),
                 )
             seen.add(key)
             lines[json_path(child)] = key_node.start_mark.line + 1
-            _map_lines(value_node, child, lines, source, budget)
+            _map_lines(value_node, child, lines, source, budget, policy_id)
     elif isinstance(node, yaml.SequenceNode):
+        in_policies = path == ["policies"]
         for index, item in enumerate(node.value):
             child = [*path, index]
             lines[json_path(child)] = item.start_mark.line + 1
-            _map_lines(item, child, lines, source, budget)
+            item_policy = _scalar_value(item, "id") if in_policies else policy_id
+            _map_lines(item, child, lines, source, budget, item_policy)
+
+
+def _scalar_value(node: yaml.Node, key: str) -> str | None:
+    """The plain string under ``key`` of a mapping node (a policy's id), if there is one."""
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if key_node.value == key and isinstance(value_node, yaml.ScalarNode):
+                return str(value_node.value)
+    return None
+
+
+def _compose(text: str) -> yaml.Node | None:
+    loader = _PackLoader(text)  # reads the stream: may already raise (a control character)
+    try:
+        node: yaml.Node | None = loader.get_single_node()
+        return node
+    finally:
+        loader.dispose()
+
+
+def _line_map(node: yaml.Node | None, source: str) -> _LineMap:
+    """Every JSON path's line; raises ``PackError`` on a duplicate key or a hostile size."""
+    lines: dict[str, int] = {}
+    if node is not None:
+        lines["$"] = node.start_mark.line + 1
+        _map_lines(node, [], lines, source)
+    return _LineMap(lines)
 
 
 def _parse_yaml(text: str, source: str) -> tuple[Any, _LineMap]:
@@ -170,20 +201,43 @@ def _parse_yaml(text: str, source: str) -> tuple[Any, _LineMap]:
     finally:
         if loader is not None:
             loader.dispose()
-    lines: dict[str, int] = {}
-    if node is not None:
-        lines["$"] = node.start_mark.line + 1
-        _map_lines(node, [], lines, source)
-    return data, _LineMap(lines)
+    return data, _line_map(node, source)
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise _DuplicateKey(key)
+        found[key] = value
+    return found
 
 
 def _parse_json(text: str, source: str) -> tuple[Any, _LineMap]:
+    """A JSON pack: the data is ``json.loads``'s. Valid JSON is also YAML (no aliases outside
+    strings), so YAML's composer gives the lines for messages, and places a duplicate key,
+    which ``json.loads`` would take silently (the last wins)."""
+    duplicate: _DuplicateKey | None = None
     try:
-        return json.loads(text), _LineMap({})
+        data = json.loads(text, object_pairs_hook=_no_duplicate_keys)
     except json.JSONDecodeError as exc:
         raise PackError(f"invalid JSON: {exc.msg}", path=source, line=exc.lineno) from exc
     except RecursionError as exc:
         raise _too_deep(source) from exc
+    except _DuplicateKey as exc:
+        duplicate, data = exc, None
+    try:
+        lines = _line_map(_compose(text), source)
+    except (yaml.YAMLError, RecursionError, ValueError):
+        lines = _LineMap({})  # JSON that YAML reads differently: no lines, nothing else lost
+    if duplicate is not None:  # YAML did not place it: say what we know
+        raise PackError(f"duplicate key {duplicate.key!r}", path=source)
+    return data, lines
 
 
 def _check_json_compatible(value: Any, path: list[str | int], source: str, lines: _LineMap) -> None:

@@ -222,10 +222,54 @@ def test_json_pack_errors_name_the_json_path(write_pack: WritePack) -> None:
         ],
     }
 
-    error = refused([write_pack(json.dumps(data), "p.json")])
+    text = json.dumps(data, indent=2)
+    error = refused([write_pack(text, "p.json")])
 
     assert error.json_path == "$.policies[0].check.op"
     assert error.policy_id == "j"
+    op_line = next(n for n, line in enumerate(text.splitlines(), 1) if '"op": "nope"' in line)
+    assert error.line == op_line > 1
+
+
+def test_json_that_yaml_reads_differently_still_loads_without_lines(
+    write_pack: WritePack,
+) -> None:
+    # YAML caps a flow mapping's key at 1024 characters, JSON does not: JSON's to judge
+    data = {
+        "version": 1,
+        "params": {"k" * 2000: 1},
+        "policies": [
+            {"id": "j", "title": "T", "severity": "high", "check": {"path": "a", "op": "nope"}}
+        ],
+    }
+    text = json.dumps(data)
+
+    error = refused([write_pack(text, "p.json")])
+
+    assert error.json_path == "$.policies[0].check.op"
+    assert error.line is None
+
+
+def test_duplicate_json_keys_are_refused_with_line_and_policy(write_pack: WritePack) -> None:
+    text = (
+        '{"version": 1,\n'
+        ' "policies": [\n'
+        '  {"id": "j", "title": "T", "severity": "high",\n'
+        '   "severity": "low", "check": {"path": "a", "op": "present"}}]}\n'
+    )
+
+    error = refused([write_pack(text, "p.json")])
+
+    assert error.detail == "duplicate key 'severity'"
+    assert (error.line, error.policy_id, error.json_path) == (4, "j", "$.policies[0].severity")
+
+
+def test_duplicate_json_keys_yaml_cannot_place_are_still_refused(write_pack: WritePack) -> None:
+    text = json.dumps({"params": {"k" * 2000: 1}}).replace("{", '{"version": 1, "version": 1, ', 1)
+
+    error = refused([write_pack(text, "p.json")])
+
+    assert error.detail == "duplicate key 'version'"
     assert error.line is None
 
 
@@ -234,6 +278,7 @@ def test_duplicate_yaml_keys_are_refused(write_pack: WritePack) -> None:
 
     assert error.detail == "duplicate key 'title'"
     assert error.line == 7
+    assert error.policy_id == "one"
 
 
 def test_non_string_keys_are_refused(write_pack: WritePack) -> None:

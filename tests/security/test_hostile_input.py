@@ -39,7 +39,21 @@ def test_yaml_python_tags_are_refused_not_executed(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "pattern",
-    ["(a+)+$", "(a*)*b", "(.*,)*x", "^(\\w+\\s?)*$", "(a|b+){2,}", "(x{1,3})+", "a{1,99999}"],
+    [
+        "(a+)+$",
+        "(a*)*b",
+        "(.*,)*x",
+        "^(\\w+\\s?)*$",
+        "(a|b+){2,}",
+        "(x{1,3})+",
+        "a{1,99999}",
+        # alternations one string can take in many ways, under an unbounded repeat
+        "(a|aa)+$",
+        "(.|a)*x",
+        "(x|xy)+z",
+        "(?i)(a|Aa)+$",  # the same first character once case is ignored
+        "((?:ab|a)|a)+",
+    ],
 )
 def test_pathological_regexes_are_refused_at_load(pattern: str) -> None:
     with pytest.raises(UnsafeRegex):
@@ -56,7 +70,22 @@ def test_pathological_regexes_are_refused_at_load(pattern: str) -> None:
 
 @pytest.mark.parametrize(
     "pattern",
-    ["(?i)^aws:", "^ml\\.[a-z0-9]+\\.x?large$", "^(prod|staging)+$", "(\\d{3}-)+", "(?>a+)+b"],
+    [
+        "(?i)^aws:",
+        "^ml\\.[a-z0-9]+\\.x?large$",
+        "^(prod|staging)+$",
+        "(\\d{3}-)+",
+        "(?>a+)+b",
+        "(a|b)+",  # re merges the branches into one class: a character an iteration
+        "(\\d|\\w)+",
+        "^(?:\\w|[0-9])+!",
+        "(?i)(A|a)+",
+        "(a|Aa)+",  # case matters: the branches start differently
+        "(a|aa)++",  # possessive: never backtracks
+        "(?>(a|aa)+)",
+        "(a|aa){2,5}",  # bounded
+        "^(key|value):(a|aa)$",  # not repeated
+    ],
 )
 def test_ordinary_regexes_pass_the_guard(pattern: str) -> None:
     check_regex(pattern)
