@@ -279,6 +279,13 @@ def session_with(
     botocore_session.register_component(
         "credential_provider", AioCredentialResolver(providers=[_Provider(credentials)])
     )
+    # The service models, endpoint rules and partitions the base session has parsed already:
+    # a fresh loader reads them again, about 65 ms of CPU for every account of a scan.
+    base_botocore = getattr(base, "_session", None)
+    if base_botocore is not None:
+        botocore_session.register_component(
+            "data_loader", base_botocore.get_component("data_loader")
+        )
     return aioboto3.Session(botocore_session=botocore_session, region_name=base.region_name)
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+from datetime import UTC, datetime
 
-from auditor.accounts import AccountTarget, parse_accounts, role_arn_for
+import aioboto3
+import pytest
+from aiobotocore.credentials import AioRefreshableCredentials
+
+from auditor.accounts import AccountTarget, parse_accounts, role_arn_for, session_with
 from auditor.errors import UsageError
 
 
@@ -80,4 +84,26 @@ def test_role_names_and_arns() -> None:
     assert role_arn_for("123456789012", arn) == arn
     assert (
         role_arn_for("123456789012", "Audit", "aws-cn") == "arn:aws-cn:iam::123456789012:role/Audit"
+    )
+
+
+async def test_an_account_session_signs_with_its_role_and_reuses_the_parsed_models() -> None:
+    base = aioboto3.Session(
+        aws_access_key_id="AKIABASE", aws_secret_access_key="base", region_name="eu-west-1"
+    )
+    assumed = AioRefreshableCredentials(
+        access_key="ASIAROLE",
+        secret_key="role",
+        token="token",
+        expiry_time=datetime(2099, 1, 1, tzinfo=UTC),
+        refresh_using=lambda: None,
+        method="assume-role",
+    )
+    account = session_with(base, assumed)
+    frozen = await (await account.get_credentials()).get_frozen_credentials()
+    assert (frozen.access_key, frozen.token) == ("ASIAROLE", "token")
+    assert account.region_name == "eu-west-1"
+    # one loader, so the service models parsed for one account are not parsed again
+    assert account._session.get_component("data_loader") is base._session.get_component(
+        "data_loader"
     )
