@@ -8,7 +8,9 @@ A pipeline of bounded memory object streams, each stage a pool of workers::
       -> documents   (GetTrainedModel per version) -> ModelVersion | ScanError -> consumer
 
 Streams are bounded, so a slow consumer or a huge estate applies backpressure instead of
-queueing everything. Every call goes through its operation's ``Pacer`` (adaptive rate), one
+queueing everything. A listing whose ``nextToken`` the service refuses (it expired while the
+scan was busy elsewhere) starts again from its first page, once; what was already passed on
+is skipped, so nothing is lost and nothing is read twice. Every call goes through its operation's ``Pacer`` (adaptive rate), one
 shared ``CapacityLimiter`` (in-flight calls, ``--concurrency``) and ``call_with_retry``.
 Anything that cannot be read becomes a ``ScanError`` in the output, never a silent gap.
 """
@@ -243,20 +245,20 @@ class _Crawler:
         self, status: str | None, send: MemoryObjectSendStream[_Membership]
     ) -> None:
         op = Operation.LIST_MEMBERSHIPS
-        token: str | None = None
-        while True:
-            try:
-                page = await self._call(
-                    op, partial(self.api.list_memberships, status=status, next_token=token)
-                )
-            except ApiError as error:
-                await self._fail(ErrorScope.REGION, op, error)
-                return
+        seen: set[str] = set()  # a restarted listing offers its first memberships again
+
+        async def page_of(token: str | None) -> Page:
+            return await self.api.list_memberships(status=status, next_token=token)
+
+        async def on_page(page: Page) -> None:
             for item in page.items:
                 membership_id = item.get("id")
                 if not isinstance(membership_id, str) or not membership_id:
                     await self._fail(ErrorScope.REGION, op, _malformed(op, "summary has no id"))
                     continue
+                if membership_id in seen:
+                    continue
+                seen.add(membership_id)
                 self.stats.memberships += 1
                 arn = item.get("arn")
                 await send.send(
@@ -266,9 +268,11 @@ class _Crawler:
                         collaboration_id=_str_or_none(item.get("collaborationId")),
                     )
                 )
-            token = page.next_token
-            if token is None:
-                return
+
+        try:
+            await self._each_page(op, page_of, on_page)
+        except ApiError as error:
+            await self._fail(ErrorScope.REGION, op, error)
 
     async def _scoped_models(self, send: MemoryObjectSendStream[_Model]) -> None:
         async with send:
@@ -291,22 +295,19 @@ class _Crawler:
         self, membership: _Membership, send: MemoryObjectSendStream[_Model]
     ) -> None:
         op = Operation.LIST_TRAINED_MODELS
-        token: str | None = None
-        while True:
-            try:
-                page = await self._call(
-                    op, partial(self.api.list_trained_models, membership.id, next_token=token)
-                )
-            except ApiError as error:
-                await self._fail(ErrorScope.MEMBERSHIP, op, error, membership=membership)
-                return
+
+        async def page_of(token: str | None) -> Page:
+            return await self.api.list_trained_models(membership.id, next_token=token)
+
+        async def on_page(page: Page) -> None:
+            nonlocal membership
             for item in page.items:
                 arn = item.get("trainedModelArn")
                 if not isinstance(arn, str) or not arn:
                     malformed = _malformed(op, "summary has no trainedModelArn")
                     await self._fail(ErrorScope.MEMBERSHIP, op, malformed, membership=membership)
                     continue
-                if arn in self.seen_models:
+                if arn in self.seen_models:  # also what a restarted listing offers again
                     continue
                 self.seen_models.add(arn)
                 self.stats.models += 1
@@ -315,9 +316,11 @@ class _Crawler:
                     membership = _Membership(membership.id, membership.account, collaboration)
                 latest = _str_or_none(item.get("versionIdentifier"))
                 await send.send(_Model(arn, membership, latest))
-            token = page.next_token
-            if token is None:
-                return
+
+        try:
+            await self._each_page(op, page_of, on_page)
+        except ApiError as error:
+            await self._fail(ErrorScope.MEMBERSHIP, op, error, membership=membership)
 
     # --- stage 3: versions ------------------------------------------------------------------
 
@@ -333,31 +336,26 @@ class _Crawler:
 
     async def _list_versions(self, model: _Model, send: MemoryObjectSendStream[_Version]) -> None:
         op = Operation.LIST_TRAINED_MODEL_VERSIONS
-        token: str | None = None
-        while True:
-            try:
-                page = await self._call(
-                    op,
-                    partial(
-                        self.api.list_trained_model_versions,
-                        model.membership.id,
-                        model.arn,
-                        next_token=token,
-                    ),
-                )
-            except ApiError as error:
-                await self._fail(ErrorScope.TRAINED_MODEL, op, error, model=model)
-                return
+
+        async def page_of(token: str | None) -> Page:
+            return await self.api.list_trained_model_versions(
+                model.membership.id, model.arn, next_token=token
+            )
+
+        async def on_page(page: Page) -> None:
             for item in page.items:
                 version = item.get("versionIdentifier")
                 if not isinstance(version, str) or not version:
                     malformed = _malformed(op, "summary has no versionIdentifier")
                     await self._fail(ErrorScope.TRAINED_MODEL, op, malformed, model=model)
                     continue
+                # passed on once, even when a restarted listing offers it again
                 await self._discovered(_Version(model, version), send)
-            token = page.next_token
-            if token is None:
-                return
+
+        try:
+            await self._each_page(op, page_of, on_page)
+        except ApiError as error:
+            await self._fail(ErrorScope.TRAINED_MODEL, op, error, model=model)
 
     async def _discovered(self, version: _Version, send: MemoryObjectSendStream[_Version]) -> None:
         if version.version_identifier is not None:
@@ -400,6 +398,36 @@ class _Crawler:
         await self.out.send(ModelVersion(resource=_resource(document, version), document=document))
 
     # --- calls and errors -------------------------------------------------------------------
+
+    async def _each_page(
+        self,
+        op: Operation,
+        page_of: Callable[[str | None], Awaitable[Page]],
+        on_page: Callable[[Page], Awaitable[None]],
+    ) -> None:
+        """Hand each page of one listing to ``on_page``, first to last; raises ``ApiError``
+        when a page cannot be read.
+
+        A ``nextToken`` the service refuses (``ValidationException``: pagination tokens
+        expire, and a big scan can take a while to come back to a listing) starts the listing
+        again from its first page, once; ``on_page`` skips what it has already passed on.
+        """
+        token: str | None = None
+        restarted = False
+        while True:
+            try:
+                page = await self._call(op, partial(page_of, token))
+            except ApiError as error:
+                if token is None or restarted or error.code != "ValidationException":
+                    raise
+                restarted = True
+                token = None
+                self.stats.restarts += 1
+                continue
+            await on_page(page)
+            token = page.next_token
+            if token is None:
+                return
 
     def _not_attempted(self, op: Operation, cause: CredentialsError) -> CredentialsError:
         return _NotAttempted(

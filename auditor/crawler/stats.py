@@ -22,6 +22,7 @@ class CrawlStats:
     errors: int = 0
     throttles: int = 0
     retries: int = 0
+    restarts: int = 0  # listings started again after a refused nextToken
     calls: Counter[str] = field(default_factory=Counter)
     rates: dict[str, float] = field(default_factory=dict)
     limits: dict[str, float] = field(default_factory=dict)

@@ -274,6 +274,29 @@ def test_a_rejected_next_token_keeps_the_first_pages_and_reports_the_listing(
     assert out.errors[0].message == "Invalid pagination token"
 
 
+@pytest.mark.parametrize(
+    "operation", ["ListMemberships", "ListTrainedModels", "ListTrainedModelVersions"]
+)
+def test_a_next_token_refused_once_restarts_the_listing_and_loses_nothing(
+    aws_env: pytest.MonkeyPatch, fleet: Fleet, operation: str
+) -> None:
+    # Pagination tokens expire: the first follow-up page of this listing is refused once.
+    # The listing starts again from its first page; nothing is lost or read twice.
+    faults = {operation: Fault(FaultKind.REJECT_TOKEN, times=1)}
+
+    out = run_crawl(aws_env, fleet, EmulatorConfig(page_cap=1, faults=faults))
+
+    assert out.read == expected_documents(fleet)
+    assert out.errors == []
+    assert out.stats.restarts == 1
+    assert out.counters["statuses"][operation].get("400") == 1
+    gets: dict[str, int] = out.counters["resources"][GET]
+    assert len(gets) == sum(len(m.versions) for m in fleet.models)
+    assert set(gets.values()) == {1}  # each version read exactly once
+    assert out.stats.memberships == len(fleet.memberships)
+    assert out.stats.models == len(fleet.models)
+
+
 def test_the_deadline_cuts_a_call_in_flight(aws_env: pytest.MonkeyPatch, fleet: Fleet) -> None:
     config = replace(FAST, deadline=0.5, read_timeout=30.0)
     faults = {"ListMemberships": Fault(FaultKind.SLOW, delay_s=10.0)}
