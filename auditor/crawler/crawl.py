@@ -8,11 +8,12 @@ A pipeline of bounded memory object streams, each stage a pool of workers::
       -> documents   (GetTrainedModel per version) -> ModelVersion | ScanError -> consumer
 
 Streams are bounded, so a slow consumer or a huge estate applies backpressure instead of
-queueing everything. A listing whose ``nextToken`` the service refuses (it expired while the
-scan was busy elsewhere) starts again from its first page, once; what was already passed on
-is skipped, so nothing is lost and nothing is read twice. Every call goes through its operation's ``Pacer`` (adaptive rate), one
+queueing everything. Every call goes through its operation's ``Pacer`` (adaptive rate), one
 shared ``CapacityLimiter`` (in-flight calls, ``--concurrency``) and ``call_with_retry``.
-Anything that cannot be read becomes a ``ScanError`` in the output, never a silent gap.
+Anything that cannot be read becomes a ``ScanError`` in the output, never a silent gap. A
+listing whose ``nextToken`` the service refuses (it expired while the scan was busy
+elsewhere) starts again from its first page, once; what was already passed on is skipped,
+so nothing is lost and nothing is read twice.
 """
 
 from __future__ import annotations
