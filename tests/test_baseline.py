@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from auditor.audit import ReportOptions, finalize
+from auditor.audit import ReportBuilder, ReportOptions, finalize
 from auditor.baseline import apply_baseline, diff_json, diff_reports, render_diff_text
 from auditor.merge import merge_reports
 from auditor.models import (
@@ -21,6 +21,7 @@ from auditor.models import (
     Severity,
     Status,
 )
+from auditor.policy import default_pack_path, load_packs
 from auditor.reports.json import load_report, render_json, validate_report_document
 from tests.reports.canned import ACCOUNT, POLICIES, WAIVER, fail, make_report, resource, verdict
 
@@ -484,3 +485,12 @@ def test_diff_text_neutralises_terminal_escapes() -> None:
     text = render_diff_text(diff_reports(OLD, report))
     text += render_diff_text(diff_reports(report, OLD))
     assert "\x1b" not in text
+
+
+def test_the_builder_records_memberships_listed_in_full_unless_interrupted() -> None:
+    builder = ReportBuilder(load_packs([default_pack_path()], {}), mode="scan")
+    for item in (*_listed(3, 1), *_listed(1)):  # the same membership twice is kept once
+        builder.add(item)
+    assert builder.build(ReportOptions()).scan.memberships_read == _listed(1, 3)
+    interrupted = builder.build(ReportOptions(), interrupted=True)
+    assert interrupted.scan.memberships_read == ()
