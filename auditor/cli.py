@@ -327,7 +327,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_report_options(merge, with_policies=False)  # the shards' own policies are merged
     merge.set_defaults(policies=None, param=[])
 
-    diff = commands.add_parser("diff", help="new, resolved and unchanged failures between runs")
+    diff = commands.add_parser(
+        "diff", help="new, resolved, gone, not re-checked and unchanged failures between runs"
+    )
     diff.add_argument("old", type=Path, metavar="OLD")
     diff.add_argument("new", type=Path, metavar="NEW")
     diff.add_argument("--json", action="store_true", help="machine-readable output")

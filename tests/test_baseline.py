@@ -8,6 +8,7 @@ import pytest
 
 from auditor.audit import ReportBuilder, ReportOptions, finalize
 from auditor.baseline import apply_baseline, diff_json, diff_reports, render_diff_text
+from auditor.errors import ReportInputError
 from auditor.merge import merge_reports
 from auditor.models import (
     BaselineState,
@@ -494,3 +495,12 @@ def test_the_builder_records_memberships_listed_in_full_unless_interrupted() -> 
     assert builder.build(ReportOptions()).scan.memberships_read == _listed(1, 3)
     interrupted = builder.build(ReportOptions(), interrupted=True)
     assert interrupted.scan.memberships_read == ()
+
+
+def test_a_gone_or_not_rechecked_entry_without_its_reason_is_refused() -> None:
+    now = _run({1: [0]}, read=(1,), listed=(1, 3))
+    document = json.loads(render_json(apply_baseline(now, OLD, "old.json")))
+    assert document["not_rechecked"]
+    del document["not_rechecked"][0]["reason"]
+    with pytest.raises(ReportInputError, match=r"not_rechecked/0.*reason"):
+        validate_report_document(document, "edited.json")

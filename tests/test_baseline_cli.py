@@ -29,6 +29,7 @@ FLEET = generate_fleet(
     seed=31, memberships=2, models=12, versions_per_model=(1, 2), noncompliant_share=0.5
 )
 A, B = (m.id for m in FLEET.memberships)
+GATED = ("critical", "high", "medium")  # at or above --fail-on medium
 MODELS_A = FLEET.models_of(A)
 
 
@@ -229,12 +230,22 @@ def test_a_baseline_failure_of_a_denied_membership_still_fails_a_gate_on_new_fai
     assert document["not_rechecked"] == []
     capsys.readouterr()
     with serving(FLEET, EmulatorConfig(deny_memberships=frozenset({B}))):
-        code, document = scan(tmp_path / "denied", *gate, "--allow-incomplete")
+        code, document = scan(
+            tmp_path / "denied", *gate, "--allow-incomplete", formats="json,html,markdown"
+        )
     assert code == 1
     assert document["summary"]["gate"] == {"fail_on": "medium", "passed": False, "new_only": True}
     assert not any(r.get("baseline") == "new" for r in document["results"])
     assert len(document["not_rechecked"]) == len(in_membership(baseline_failures(baseline), B))
-    assert "from the baseline not re-checked" in capsys.readouterr().out
+    held = sum(1 for item in document["not_rechecked"] if item["severity"] in GATED)
+    assert held
+    assert f"and {held} from the baseline not re-checked" in capsys.readouterr().out
+    markdown = (tmp_path / "denied" / "report.md").read_text()
+    assert "and baseline failures this run did not re-check" in markdown.split("\n\n")[1]
+    assert f"{held} not re-checked failure(s) count against this gate." in markdown
+    html = (tmp_path / "denied" / "report.html").read_text()
+    banner = html.split('id="not-rechecked-gate">')[1].split("</p>")[0]
+    assert banner.startswith(f"{held} baseline failure(s) at or above <strong>medium</strong>")
 
 
 def test_a_narrower_membership_scope_leaves_the_rest_not_rechecked_and_gated(

@@ -309,6 +309,7 @@ def iter_html(report: Report, history: Sequence[RunPoint] = ()) -> Iterator[byte
         errors=report.errors[:MAX_SERVER_ROWS],
         prior_failures=_prior_rows(report)[:MAX_SERVER_ROWS],
         baseline_counts=report.baseline_counts(),
+        gating_prior=sum(1 for _ in report.gating_prior_failures()),
         max_rows=MAX_SERVER_ROWS,
         severities=[str(sev) for sev in Severity],
         severity_enum=list(Severity),

@@ -705,7 +705,7 @@ class _Loader:
 
     def prior_failure(self, doc: dict[str, Any], outcome: PriorOutcome) -> PriorFailure:
         reason = doc.get("reason")
-        if reason is None:
+        if reason is None:  # only ``resolved`` items may lack one (the schema says so)
             # An older auditor listed every baseline failure not failing now as "resolved",
             # read or not: nothing says this one was re-checked.
             outcome = PriorOutcome.NOT_RECHECKED

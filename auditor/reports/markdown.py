@@ -44,6 +44,8 @@ def render_markdown(report: Report, max_failures: int = MAX_FAILURES) -> bytes:
         verdict = f"❌ **Gate failed**: unwaived failures at or above `{gate.fail_on}`"
     if gate.new_only:
         verdict += " (new failures only)"
+        if next(report.gating_prior_failures(), None) is not None:
+            verdict += ", and baseline failures this run did not re-check"
     lines += ["## auditor: Clean Rooms ML model audit", "", verdict, ""]
     if not scan.complete:
         lines += [
