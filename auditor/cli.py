@@ -442,9 +442,9 @@ def verdict_line(report: Report) -> str:
     else:
         gating = sum(gating_by_severity.values())
         noun = "failure" if gating == 1 else "failures"
-        verdict = (
-            f"FAIL: {gating} unwaived{new_only} {noun} at or above {gate.fail_on.value} ({counted})"
-        )
+        verdict = f"FAIL: {gating} unwaived{new_only} {noun} at or above {gate.fail_on.value}"
+        if counted:
+            verdict += f" ({counted})"
         if unchecked:  # a baseline failure nobody re-checked is not new, nor fixed
             verdict += f" and {unchecked} from the baseline not re-checked"
     if not report.scan.complete:
