@@ -9,8 +9,9 @@ slot, never the scan.
 
 The crawler produces, this module consumes: one memory object stream carries
 ``ModelVersion``/``ScanError``/``ListingComplete`` from every unit's crawl into the
-``ReportBuilder``; each item is stamped with its unit's account and region on the way. SIGINT and SIGTERM cancel the crawl;
-the report is still built from what was read, marked interrupted and incomplete.
+``ReportBuilder``; each item is stamped with its unit's account and region on the way. SIGINT
+and SIGTERM cancel the crawl; the report is still built from what was read, marked
+interrupted and incomplete (and then no membership counts as listed in full).
 """
 
 from __future__ import annotations

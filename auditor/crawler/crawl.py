@@ -161,7 +161,8 @@ async def crawl(
 
     Emits one ``ModelVersion`` per version read and one ``ScanError`` per thing that could not
     be read, and a ``ListingComplete`` for each membership whose listings all completed
-    (what lets a baseline call a version that was not listed gone). Raises ``UsageError`` for a malformed model ARN in ``scope`` (before any call).
+    (what lets a baseline call a version that was not listed gone). Raises ``UsageError``
+    for a malformed model ARN in ``scope`` (before any call).
     To feed one consumer from several regions, pass each crawl a ``send_stream.clone()``.
     """
     crawler = _Crawler(api, scope, send_stream, config or CrawlConfig(), stats, clock, rng)
