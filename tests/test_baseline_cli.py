@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from auditor.cli import main
-from auditor.emulator import EmulatorConfig, EmulatorServer, RateLimit
+from auditor.emulator import EmulatorConfig, EmulatorServer, Fault, FaultKind, RateLimit
 from auditor.fleet import Fleet, FleetModel, FleetVersion, generate_fleet
 from auditor.reports.json import validate_report_document
 
@@ -293,3 +293,20 @@ def test_a_timed_out_rescan_calls_nothing_resolved_or_gone(baseline: Path, tmp_p
     assert document["resolved"] == document["gone"] == []
     assert sorted([*not_rechecked, *unchanged]) == sorted(before)
     assert all("ScanDeadlineExceeded" in reason for reason in reasons(document, "not_rechecked"))
+
+
+def test_a_version_that_errored_is_not_rechecked_though_its_membership_was_listed(
+    baseline: Path, tmp_path: Path
+) -> None:
+    before = baseline_failures(baseline)
+    broken = key(MODELS_A[0], 0)
+    assert of(before, broken)
+    fault = Fault(FaultKind.NOT_JSON)
+    with serving(FLEET, EmulatorConfig(faults={f"{broken[0]}#{broken[1]}": fault})):
+        code, document = scan(tmp_path, "--baseline", str(baseline))
+    assert code == 3
+    assert A in [m["membership_id"] for m in document["scan"]["memberships_read"]]
+    assert set(listed(document, "not_rechecked")) == of(before, broken)
+    [reason] = reasons(document, "not_rechecked")
+    assert reason.startswith("GetTrainedModel failed: ")
+    assert document["resolved"] == document["gone"] == []
