@@ -8,7 +8,17 @@ from datetime import UTC, date, datetime
 
 from auditor import __version__
 from auditor.baseline import apply_baseline
-from auditor.models import Gate, ModelVersion, Report, ScanError, ScanInfo, VersionVerdict, Waiver
+from auditor.models import (
+    Gate,
+    ListingComplete,
+    ModelVersion,
+    Report,
+    ScanError,
+    ScanFilters,
+    ScanInfo,
+    VersionVerdict,
+    Waiver,
+)
 from auditor.policy import PolicySet
 from auditor.waivers import apply_waivers
 
@@ -37,22 +47,31 @@ class ReportBuilder:
         *,
         mode: str,
         regions: Sequence[str] = (),
+        accounts: Sequence[str] = (),
+        filters: ScanFilters | None = None,
+        shard: str | None = None,
         started_at: str | None = None,
     ) -> None:
         self.policy_set = policy_set
         self.mode = mode
         self.regions = tuple(regions)
+        self.accounts = tuple(accounts)
+        self.filters = filters or ScanFilters()
+        self.shard = shard
         self.started_at = started_at or utc_now()
         self.verdicts: list[VersionVerdict] = []
         self.errors: list[ScanError] = []
+        self.listed_in_full: dict[ListingComplete, None] = {}
 
-    def add(self, item: ModelVersion | ScanError) -> None:
+    def add(self, item: ModelVersion | ScanError | ListingComplete) -> None:
         if isinstance(item, ScanError):
             self.errors.append(item)
+        elif isinstance(item, ListingComplete):
+            self.listed_in_full[item] = None
         else:
             self.verdicts.append(self.policy_set.evaluate(item))
 
-    def add_all(self, items: Iterable[ModelVersion | ScanError]) -> None:
+    def add_all(self, items: Iterable[ModelVersion | ScanError | ListingComplete]) -> None:
         for item in items:
             self.add(item)
 
@@ -66,7 +85,7 @@ class ReportBuilder:
     ) -> Report:
         """The report; ``complete`` only when everything was read and nothing failed."""
         regions = set(self.regions)
-        accounts: set[str] = set()
+        accounts = set(self.accounts)
         for verdict in self.verdicts:
             if verdict.resource.region:
                 regions.add(verdict.resource.region)
@@ -89,6 +108,11 @@ class ReportBuilder:
             params=self.policy_set.params,
             interrupted=interrupted,
             unreached=tuple(unreached),
+            shard=self.shard,
+            filters=self.filters,
+            # An interrupted run may have listed a membership and lost some of its reads
+            # without an error: then no listing proves a version gone by its absence.
+            memberships_read=() if interrupted else _sorted_listings(self.listed_in_full),
         )
         report = Report(
             tool_version=__version__,
@@ -101,11 +125,17 @@ class ReportBuilder:
         return finalize(report, options)
 
 
+def _sorted_listings(listings: Iterable[ListingComplete]) -> tuple[ListingComplete, ...]:
+    return tuple(sorted(listings, key=lambda m: (m.account or "", m.region or "", m.membership_id)))
+
+
 def finalize(report: Report, options: ReportOptions) -> Report:
     """Apply the gate, waivers and baseline to a report (fresh or re-read from disk)."""
     report = replace(report, gate=options.gate)
+    today = options.today or date.today()
     if options.waivers:
-        report = apply_waivers(report, options.waivers, options.today or date.today())
+        report = apply_waivers(report, options.waivers, today)
     if options.baseline is not None:
-        report = apply_baseline(report, options.baseline, options.baseline_path or "baseline")
+        live = [waiver for waiver in options.waivers if today < waiver.expires]
+        report = apply_baseline(report, options.baseline, options.baseline_path or "baseline", live)
     return report

@@ -28,14 +28,14 @@ from auditor.accounts import DEFAULT_ROLE_DURATION, load_accounts_file
 from auditor.arns import parse_trained_model_arn
 from auditor.atomic import write_atomic
 from auditor.audit import ReportBuilder, ReportOptions
-from auditor.baseline import Diff, diff_reports, render_diff_text
+from auditor.baseline import diff_json, diff_reports, render_diff_text
 from auditor.crawler import DEFAULT_CONCURRENCY, CrawlConfig, CrawlScope, redact
 from auditor.demo import DemoSettings, demo_environment, running_emulator
 from auditor.errors import AuditorError, ReportInputError, UsageError
 from auditor.history import record_run, trend
 from auditor.inputs import read_input
 from auditor.merge import merge_reports
-from auditor.models import Gate, Report, Result, Severity
+from auditor.models import Gate, Report, Severity
 from auditor.policy import (
     MissingExamples,
     PolicySet,
@@ -148,7 +148,8 @@ def _add_report_options(parser: argparse.ArgumentParser, *, with_policies: bool 
     parser.add_argument(
         "--fail-on-new-only",
         action="store_true",
-        help="with --baseline: gate only on failures that are not in the baseline",
+        help="with --baseline: gate only on failures that are not in the baseline, and on "
+        "baseline failures this run did not re-check",
     )
     parser.add_argument(
         "--allow-incomplete",
@@ -326,7 +327,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_report_options(merge, with_policies=False)  # the shards' own policies are merged
     merge.set_defaults(policies=None, param=[])
 
-    diff = commands.add_parser("diff", help="new, resolved and unchanged failures between runs")
+    diff = commands.add_parser(
+        "diff", help="new, resolved, gone, not re-checked and unchanged failures between runs"
+    )
     diff.add_argument("old", type=Path, metavar="OLD")
     diff.add_argument("new", type=Path, metavar="NEW")
     diff.add_argument("--json", action="store_true", help="machine-readable output")
@@ -433,14 +436,17 @@ def verdict_line(report: Report) -> str:
     if summary.waived:
         scope += f", {summary.waived} waived"
     new_only = " new" if gate.new_only else ""
+    unchecked = sum(1 for _ in report.gating_prior_failures())
     if summary.gate_passed:
         verdict = f"PASS: no unwaived{new_only} failure at or above {gate.fail_on.value}"
     else:
         gating = sum(gating_by_severity.values())
         noun = "failure" if gating == 1 else "failures"
-        verdict = (
-            f"FAIL: {gating} unwaived{new_only} {noun} at or above {gate.fail_on.value} ({counted})"
-        )
+        verdict = f"FAIL: {gating} unwaived{new_only} {noun} at or above {gate.fail_on.value}"
+        if counted:
+            verdict += f" ({counted})"
+        if unchecked:  # a baseline failure nobody re-checked is not new, nor fixed
+            verdict += f" and {unchecked} from the baseline not re-checked"
     if not report.scan.complete:
         verdict = f"INCOMPLETE ({verdict})"
     return f"{verdict}; {scope}"
@@ -609,37 +615,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _diff_json(diff: Diff) -> dict[str, list[dict[str, Any]]]:
-    def entry(result: Result) -> dict[str, Any]:
-        return {
-            "id": result.id,
-            "policy_id": result.policy_id,
-            "severity": result.severity.value,
-            "arn": result.resource.arn,
-            "version_identifier": result.resource.version_identifier,
-            "waived": result.waiver is not None,
-        }
-
-    return {
-        "new": [entry(r) for r in diff.new],
-        "resolved": [
-            {
-                "id": r.id,
-                "policy_id": r.policy_id,
-                "severity": r.severity.value,
-                "arn": r.resource.arn,
-                "version_identifier": r.resource.version_identifier,
-            }
-            for r in diff.resolved
-        ],
-        "unchanged": [entry(r) for r in diff.unchanged],
-    }
-
-
 def cmd_diff(args: argparse.Namespace) -> int:
     diff = diff_reports(_read_report_file(args.old), _read_report_file(args.new))
     if args.json:
-        _say(json.dumps(_diff_json(diff), indent=2))
+        _say(json.dumps(diff_json(diff), indent=2))
     else:
         _say(render_diff_text(diff), end="")
     return EXIT_GATE_FAILED if diff.new else EXIT_OK

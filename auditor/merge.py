@@ -1,10 +1,11 @@
 """`auditor merge`: shard reports combined into the report one run would have written.
 
 Results and errors are concatenated (a version read by two shards is kept once); the scope is
-the union of the shards'; the report is complete only when every shard was and every shard
-``1..N`` is present. Baseline marks are dropped (each shard compared itself with the whole
-baseline, so its "resolved" list is wrong for the whole) and the gate, waivers and baseline
-given to ``merge`` are applied to the merged whole.
+the union of the shards' (the memberships each listed in full included); the report is
+complete only when every shard was and every shard ``1..N`` is present. Baseline marks are
+dropped (each shard compared itself with the whole baseline, so its account of the baseline's
+other failures, resolved, gone or not re-checked, is wrong for the whole) and the gate,
+waivers and baseline given to ``merge`` are applied to the merged whole.
 """
 
 from __future__ import annotations
@@ -15,7 +16,15 @@ from collections.abc import Sequence
 from auditor import __version__
 from auditor.audit import ReportOptions, finalize, utc_now
 from auditor.errors import UsageError
-from auditor.models import Report, ScanError, ScanInfo, VersionVerdict, Waiver, WaiverUse
+from auditor.models import (
+    Report,
+    ScanError,
+    ScanFilters,
+    ScanInfo,
+    VersionVerdict,
+    Waiver,
+    WaiverUse,
+)
 from auditor.shard import parse_shard
 
 
@@ -67,6 +76,8 @@ def merge_reports(reports: Sequence[tuple[str, Report]], options: ReportOptions)
         params=first.scan.params,
         interrupted=any(s.interrupted for s in scans),
         unreached=tuple(unreached),
+        filters=_merged_filters(scans),
+        memberships_read=tuple(dict.fromkeys(m for s in scans for m in s.memberships_read)),
     )
     merged = Report(
         tool_version=__version__,
@@ -78,6 +89,16 @@ def merge_reports(reports: Sequence[tuple[str, Report]], options: ReportOptions)
         waivers=tuple(uses.values()),
     )
     return finalize(merged, options)
+
+
+def _merged_filters(scans: Sequence[ScanInfo]) -> ScanFilters:
+    """The shards' narrowed scopes together; ``latest_only`` if any shard had it, so no
+    older version that shard did not read is called gone."""
+    return ScanFilters(
+        memberships=tuple(dict.fromkeys(m for s in scans for m in s.filters.memberships)),
+        models=tuple(dict.fromkeys(m for s in scans for m in s.filters.models)),
+        latest_only=any(s.filters.latest_only for s in scans),
+    )
 
 
 def _missing_shards(reports: Sequence[tuple[str, Report]]) -> list[str]:

@@ -76,6 +76,19 @@ class BaselineState(StrEnum):
     UNCHANGED = "unchanged"
 
 
+class PriorOutcome(StrEnum):
+    """What became of a baseline failure that this run does not fail.
+
+    Only ``RESOLVED`` says it was fixed, and only when this run read the version and the
+    policy passes (or skips) now. ``GONE``: the model or version no longer exists.
+    ``NOT_RECHECKED``: this run did not read it, so it may still fail.
+    """
+
+    RESOLVED = "resolved"
+    GONE = "gone"
+    NOT_RECHECKED = "not-rechecked"
+
+
 @dataclass(frozen=True, slots=True)
 class Resource:
     """Identity of one trained model version, as every report names it."""
@@ -229,6 +242,16 @@ class ScanError:
 
 
 @dataclass(frozen=True, slots=True)
+class ListingComplete:
+    """A membership this run listed in full: its model listing and every model's version
+    listing completed without error, so a version it did not list no longer exists there."""
+
+    membership_id: str
+    account: str | None = None
+    region: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class PackRef:
     """A loaded policy pack, as the report records it."""
 
@@ -267,6 +290,9 @@ class ScanInfo:
     unreached: tuple[str, ...] = ()
     shard: str | None = None  # "I/N" for one shard's report; merged reports have none
     filters: ScanFilters = field(default_factory=ScanFilters)
+    # Memberships listed in full (``ListingComplete``); empty for an interrupted run, for
+    # ``evaluate``, and for reports written before it was recorded.
+    memberships_read: tuple[ListingComplete, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,13 +311,37 @@ class WaiverUse:
 
 
 @dataclass(frozen=True, slots=True)
-class ResolvedFailure:
-    """A failure in the baseline report that this run no longer has."""
+class PriorFailure:
+    """A failure in the baseline report that this run does not fail, and what became of it.
+
+    ``reason`` says why it is counted so (in a sentence); ``waiver`` is the waiver of this run
+    that covers it, for one that was not re-checked (it then does not count against the gate).
+    """
 
     id: str
     policy_id: str
     severity: Severity
     resource: Resource
+    outcome: PriorOutcome
+    reason: str
+    waiver: Waiver | None = None
+
+    @property
+    def gating(self) -> bool:
+        """Not re-checked and not waived: with ``--fail-on-new-only`` it still counts."""
+        return self.outcome is PriorOutcome.NOT_RECHECKED and self.waiver is None
+
+
+@dataclass(frozen=True, slots=True)
+class BaselineCounts:
+    """This run's failures (waived ones included) against a baseline, and what became of
+    the baseline's other failures."""
+
+    new: int
+    unchanged: int
+    resolved: int
+    gone: int
+    not_rechecked: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,7 +368,7 @@ class Report:
     gate: Gate = field(default_factory=Gate)
     waivers: tuple[WaiverUse, ...] = ()
     baseline_path: str | None = None
-    resolved: tuple[ResolvedFailure, ...] = ()
+    prior_failures: tuple[PriorFailure, ...] = ()
 
     def __repr__(self) -> str:
         # The generated repr spells out every verdict: hundreds of megabytes and seconds of
@@ -349,6 +399,30 @@ class Report:
                 continue
             yield result
 
+    def gating_prior_failures(self) -> Iterator[PriorFailure]:
+        """Baseline failures this run did not re-check that count against a gate on new
+        failures only: not new, but not fixed either (unwaived, at or above ``fail_on``)."""
+        if not self.gate.new_only:
+            return
+        for item in self.prior_failures:
+            if item.gating and item.severity.at_least(self.gate.fail_on):
+                yield item
+
+    def prior(self, outcome: PriorOutcome) -> tuple[PriorFailure, ...]:
+        """The baseline failures not failing now that ended as ``outcome``."""
+        return tuple(item for item in self.prior_failures if item.outcome is outcome)
+
+    def baseline_counts(self) -> BaselineCounts:
+        states = [result.baseline for result in self.failures()]
+        outcomes = [item.outcome for item in self.prior_failures]
+        return BaselineCounts(
+            new=states.count(BaselineState.NEW),
+            unchanged=states.count(BaselineState.UNCHANGED),
+            resolved=outcomes.count(PriorOutcome.RESOLVED),
+            gone=outcomes.count(PriorOutcome.GONE),
+            not_rechecked=outcomes.count(PriorOutcome.NOT_RECHECKED),
+        )
+
     def summary(self) -> Summary:
         counts = [0, 0, 0]
         for verdict in self.verdicts:  # bytes.count: a C loop, not one Python step per policy
@@ -363,7 +437,10 @@ class Report:
                 fail_by_severity[result.severity] += 1
             else:
                 waived += 1
-        gate_passed = next(self.gating_failures(), None) is None
+        gate_passed = (
+            next(self.gating_failures(), None) is None
+            and next(self.gating_prior_failures(), None) is None
+        )
         return Summary(
             versions=len(self.verdicts),
             passed=counts[0],

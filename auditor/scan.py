@@ -8,9 +8,10 @@ run at once and each is bounded by ``unit_timeout``, so a slow or broken account
 slot, never the scan.
 
 The crawler produces, this module consumes: one memory object stream carries
-``ModelVersion``/``ScanError`` from every unit's crawl into the ``ReportBuilder``; each item is
-stamped with its unit's account and region on the way. SIGINT and SIGTERM cancel the crawl;
-the report is still built from what was read, marked interrupted and incomplete.
+``ModelVersion``/``ScanError``/``ListingComplete`` from every unit's crawl into the
+``ReportBuilder``; each item is stamped with its unit's account and region on the way. SIGINT
+and SIGTERM cancel the crawl; the report is still built from what was read, marked
+interrupted and incomplete (and then no membership counts as listed in full).
 """
 
 from __future__ import annotations
@@ -49,7 +50,14 @@ from auditor.crawler import (
     parse_model_arn,
 )
 from auditor.errors import UsageError
-from auditor.models import ErrorScope, ModelVersion, Report, ScanError, ScanFilters
+from auditor.models import (
+    ErrorScope,
+    ListingComplete,
+    ModelVersion,
+    Report,
+    ScanError,
+    ScanFilters,
+)
 from auditor.policy import PolicySet
 from auditor.shard import Shard
 
@@ -135,6 +143,8 @@ def resolve_regions(
 def _stamp(item: CrawlItem, unit: Unit) -> CrawlItem:
     """``item`` naming its unit's account and region where the crawler could not."""
     account = unit.account or None
+    if isinstance(item, ListingComplete):
+        return replace(item, account=item.account or account, region=item.region or unit.region)
     if isinstance(item, ScanError):
         if item.account and item.region:
             return item
@@ -397,7 +407,16 @@ async def run_scan(
     deadline = settings.crawl.deadline
     ends_at = time.monotonic() + deadline if deadline is not None else None
     builder = ReportBuilder(
-        policy_set, mode="scan", regions=sorted({unit.region for _, unit in planned})
+        policy_set,
+        mode="scan",
+        regions=sorted({unit.region for _, unit in planned}),
+        accounts=sorted({unit.account for _, unit in planned if unit.account}),
+        filters=ScanFilters(
+            memberships=settings.scope.memberships,
+            models=settings.scope.model_arns,
+            latest_only=settings.scope.latest_only,
+        ),
+        shard=str(settings.shard) if settings.shard else None,
     )
     signals: list[str] = []
     with anyio.CancelScope() as outer, _unwrapped_usage_errors():
@@ -430,16 +449,5 @@ async def run_scan(
             f"{stats.versions_discovered} discovered versions; {missed} listings or versions "
             "not read (errors with code ScanDeadlineExceeded)"
         )
-    report = builder.build(options, interrupted=bool(signals), unreached=unreached)
-    named = {unit.account for _, unit in planned if unit.account}
-    scan = replace(
-        report.scan,
-        accounts=tuple(sorted(named.union(report.scan.accounts))),
-        shard=str(settings.shard) if settings.shard else None,
-        filters=ScanFilters(
-            memberships=settings.scope.memberships,
-            models=settings.scope.model_arns,
-            latest_only=settings.scope.latest_only,
-        ),
-    )
-    return replace(report, scan=scan)
+    # the scope (filters, shard, accounts) is the builder's, so the baseline is judged by it
+    return builder.build(options, interrupted=bool(signals), unreached=unreached)

@@ -21,7 +21,7 @@ import jsonschema
 import yaml
 
 from auditor.errors import WaiverFileError
-from auditor.models import Report, Result, Waiver, WaiverUse
+from auditor.models import PriorFailure, Report, Result, Waiver, WaiverUse
 
 
 @cache
@@ -90,7 +90,7 @@ def _where(error: jsonschema.ValidationError) -> str:
     return ".".join(str(part) for part in path) or "(top level)"
 
 
-def matches(waiver: Waiver, result: Result) -> bool:
+def matches(waiver: Waiver, result: Result | PriorFailure) -> bool:
     """Whether ``waiver``'s globs cover ``result`` (expiry is not considered here)."""
     resource = result.resource
     return (

@@ -7,6 +7,9 @@ A pipeline of bounded memory object streams, each stage a pool of workers::
       -> versions    (ListTrainedModelVersions per model, paged; skipped for --latest-only)
       -> documents   (GetTrainedModel per version) -> ModelVersion | ScanError -> consumer
 
+and a ``ListingComplete`` for each membership whose listings (its models, then each model's
+versions) all completed without error.
+
 Streams are bounded, so a slow consumer or a huge estate applies backpressure instead of
 queueing everything. Every call goes through its operation's ``Pacer`` (adaptive rate), one
 shared ``CapacityLimiter`` (in-flight calls, ``--concurrency``) and ``call_with_retry``.
@@ -43,10 +46,10 @@ from auditor.errors import (
     ThrottledError,
     UsageError,
 )
-from auditor.models import ErrorScope, ModelVersion, Resource, ScanError
+from auditor.models import ErrorScope, ListingComplete, ModelVersion, Resource, ScanError
 
 T = TypeVar("T")
-CrawlItem = ModelVersion | ScanError
+CrawlItem = ModelVersion | ScanError | ListingComplete
 
 # 32 in flight covers ~160 req/s at a real account's ~200 ms control-plane latency, above
 # what these APIs are likely to allow one caller, so the pacers (not the pool) set the pace;
@@ -133,6 +136,17 @@ class _Version:
     version_identifier: str | None  # None: the latest, whatever it is
 
 
+@dataclass(slots=True)
+class _Listing:
+    """How far one membership's listings have got: its model listing, then one version
+    listing per model it passed on (see ``_Crawler._listing_progress``)."""
+
+    models_listed: bool = False
+    versions_pending: int = 0
+    failed: bool = False
+    reported: bool = False
+
+
 async def crawl(
     api: CleanRoomsApi,
     scope: CrawlScope,
@@ -146,7 +160,9 @@ async def crawl(
     """Read every version in ``scope`` from ``api``'s region into ``send_stream``, then close it.
 
     Emits one ``ModelVersion`` per version read and one ``ScanError`` per thing that could not
-    be read. Raises ``UsageError`` for a malformed model ARN in ``scope`` (before any call).
+    be read, and a ``ListingComplete`` for each membership whose listings all completed
+    (what lets a baseline call a version that was not listed gone). Raises ``UsageError``
+    for a malformed model ARN in ``scope`` (before any call).
     To feed one consumer from several regions, pass each crawl a ``send_stream.clone()``.
     """
     crawler = _Crawler(api, scope, send_stream, config or CrawlConfig(), stats, clock, rng)
@@ -160,15 +176,18 @@ async def collect(
     *,
     config: CrawlConfig | None = None,
     stats: CrawlStats | None = None,
+    listings: bool = False,
 ) -> list[CrawlItem]:
-    """Everything ``crawl`` emits, as a list (for tests and small scripts)."""
+    """What ``crawl`` emits, as a list (for tests and small scripts): the versions and
+    errors, and the ``ListingComplete`` records too when ``listings``."""
     send, receive = anyio.create_memory_object_stream[CrawlItem](64)
     items: list[CrawlItem] = []
     async with anyio.create_task_group() as tg:
         tg.start_soon(_crawl_task, api, scope or CrawlScope(), send, config, stats)
         async with receive:
             async for item in receive:
-                items.append(item)
+                if listings or not isinstance(item, ListingComplete):
+                    items.append(item)
     return items
 
 
@@ -209,6 +228,7 @@ class _Crawler:
         }
         self.seen_models: set[str] = set()
         self.seen_versions: set[tuple[str, str]] = set()
+        self.listings: dict[str, _Listing] = {}  # by membership id; not for --model scans
         # Set by the first CredentialsError: the credentials are expired or invalid, so every
         # later call would fail the same way; they are not made, and each becomes an error.
         self.halted: CredentialsError | None = None
@@ -296,6 +316,7 @@ class _Crawler:
         self, membership: _Membership, send: MemoryObjectSendStream[_Model]
     ) -> None:
         op = Operation.LIST_TRAINED_MODELS
+        listing = self.listings.setdefault(membership.id, _Listing())
 
         async def page_of(token: str | None) -> Page:
             return await self.api.list_trained_models(membership.id, next_token=token)
@@ -316,12 +337,16 @@ class _Crawler:
                     collaboration = _str_or_none(item.get("collaborationIdentifier"))
                     membership = _Membership(membership.id, membership.account, collaboration)
                 latest = _str_or_none(item.get("versionIdentifier"))
+                listing.versions_pending += 1
                 await send.send(_Model(arn, membership, latest))
 
         try:
             await self._each_page(op, page_of, on_page)
         except ApiError as error:
             await self._fail(ErrorScope.MEMBERSHIP, op, error, membership=membership)
+        else:
+            listing.models_listed = True
+        await self._listing_progress(membership)
 
     # --- stage 3: versions ------------------------------------------------------------------
 
@@ -334,6 +359,29 @@ class _Crawler:
                     await self._discovered(_Version(model, model.latest_version), send)
                 else:
                     await self._list_versions(model, send)
+                listing = self.listings.get(model.membership.id)
+                if listing is not None:
+                    listing.versions_pending -= 1
+                    await self._listing_progress(model.membership)
+
+    async def _listing_progress(self, membership: _Membership) -> None:
+        """Emit ``ListingComplete`` once the membership's model listing and the version
+        listing of every model it passed on have completed, none with an error."""
+        listing = self.listings[membership.id]
+        # Emit only when every listing under this membership completed: a listing that
+        # failed, or is still to be (re-)driven, leaves its versions unproven, so a version
+        # missing from it may still exist. Reads (GetTrainedModel) may still be under way;
+        # each ends as a ModelVersion or a ScanError naming its version.
+        if (
+            listing.models_listed
+            and listing.versions_pending == 0
+            and not listing.failed
+            and not listing.reported
+        ):
+            listing.reported = True
+            await self.out.send(
+                ListingComplete(membership.id, account=membership.account, region=self.api.region)
+            )
 
     async def _list_versions(self, model: _Model, send: MemoryObjectSendStream[_Version]) -> None:
         op = Operation.LIST_TRAINED_MODEL_VERSIONS
@@ -520,6 +568,10 @@ class _Crawler:
             membership = model.membership
         arn = model.arn if model is not None else None
         self.stats.errors += 1
+        if membership is not None and scope in (ErrorScope.MEMBERSHIP, ErrorScope.TRAINED_MODEL):
+            listing = self.listings.get(membership.id)
+            if listing is not None:  # a listing under it failed: it is not listed in full
+                listing.failed = True
         await self.out.send(
             ScanError(
                 scope=scope,

@@ -21,7 +21,15 @@ from typing import TYPE_CHECKING, Any
 
 import jinja2
 
-from auditor.models import PolicyInfo, Report, Severity, VersionVerdict, Waiver
+from auditor.models import (
+    PolicyInfo,
+    PriorFailure,
+    PriorOutcome,
+    Report,
+    Severity,
+    VersionVerdict,
+    Waiver,
+)
 from auditor.reports._text import SEVERITIES
 from auditor.reports.accounts import account_summaries
 from auditor.reports.json import dump_value, json_safe
@@ -29,7 +37,7 @@ from auditor.reports.json import dump_value, json_safe
 if TYPE_CHECKING:
     from auditor.history import RunPoint
 
-MAX_SERVER_ROWS = 1000  # errors, resolved failures: beyond this, see report.json
+MAX_SERVER_ROWS = 1000  # errors, baseline failures not failing now: beyond this, report.json
 PAGE_SIZE = 100
 
 
@@ -256,6 +264,17 @@ def trend_chart(points: Sequence[RunPoint], width: int = 640, height: int = 220)
     }
 
 
+_PRIOR_ORDER = {PriorOutcome.NOT_RECHECKED: 0, PriorOutcome.GONE: 1, PriorOutcome.RESOLVED: 2}
+
+
+def _prior_rows(report: Report) -> list[PriorFailure]:
+    """Baseline failures not failing now: not re-checked first, then gone, then resolved."""
+    return sorted(
+        report.prior_failures,
+        key=lambda item: (_PRIOR_ORDER[item.outcome], -item.severity.rank, item.policy_id),
+    )
+
+
 def render_html(report: Report, history: Sequence[RunPoint] = ()) -> bytes:
     """report.html as UTF-8 bytes; ``history`` (past runs and this one) draws the trend."""
     return b"".join(iter_html(report, history))
@@ -288,7 +307,9 @@ def iter_html(report: Report, history: Sequence[RunPoint] = ()) -> Iterator[byte
         policy_max=max([row.failed + row.waived for row in policy_rows] + [1]),
         params=json.dumps(json_safe(report.scan.params), indent=2, ensure_ascii=False, default=str),
         errors=report.errors[:MAX_SERVER_ROWS],
-        resolved=report.resolved[:MAX_SERVER_ROWS],
+        prior_failures=_prior_rows(report)[:MAX_SERVER_ROWS],
+        baseline_counts=report.baseline_counts(),
+        gating_prior=sum(1 for _ in report.gating_prior_failures()),
         max_rows=MAX_SERVER_ROWS,
         severities=[str(sev) for sev in Severity],
         severity_enum=list(Severity),

@@ -7,6 +7,7 @@ fragments. One result per line keeps the file greppable and diffable.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import hashlib
 import io
@@ -29,10 +30,12 @@ from auditor.models import (
     ErrorScope,
     Evidence,
     Gate,
+    ListingComplete,
     PackRef,
     PolicyInfo,
+    PriorFailure,
+    PriorOutcome,
     Report,
-    ResolvedFailure,
     Resource,
     Result,
     ScanError,
@@ -167,6 +170,10 @@ def _head(report: Report) -> str:
             "models": list(scan.filters.models),
             "latest_only": scan.filters.latest_only,
         }
+    scan_fields["memberships_read"] = [
+        {"account": m.account, "region": m.region, "membership_id": m.membership_id}
+        for m in scan.memberships_read
+    ]
     summary_fields: dict[str, Any] = {
         "versions": summary.versions,
         "pass": summary.passed,
@@ -182,6 +189,8 @@ def _head(report: Report) -> str:
         },
         "accounts": [row.to_json() for row in account_summaries(report)],
     }
+    if report.baseline_path is not None:
+        summary_fields["baseline"] = dataclasses.asdict(report.baseline_counts())
     policies = [
         {
             "id": policy.id,
@@ -233,14 +242,29 @@ def _tail(report: Report) -> str:
         f'"waivers": {_dumps(waivers)}',
     ]
     if report.baseline_path is not None:
-        resolved = [
-            f'{{"id":{_string(item.id)},"policy_id":{_string(item.policy_id)},'
-            f'"severity":"{item.severity}","resource":{resource_json(item.resource)}}}'
-            for item in report.resolved
-        ]
-        parts.append(',\n"resolved": [' + ",\n".join(resolved) + "]")
+        for outcome in PriorOutcome:
+            items = [_prior_json(item) for item in report.prior(outcome)]
+            parts.append(f',\n"{_PRIOR_KEYS[outcome]}": [' + ",\n".join(items) + "]")
     parts.append("\n}\n")
     return "".join(parts)
+
+
+# Where each baseline failure not failing now is listed: ``resolved`` holds only those this
+# run saw fixed.
+_PRIOR_KEYS = {
+    PriorOutcome.RESOLVED: "resolved",
+    PriorOutcome.GONE: "gone",
+    PriorOutcome.NOT_RECHECKED: "not_rechecked",
+}
+
+
+def _prior_json(item: PriorFailure) -> str:
+    waiver = "null" if item.waiver is None else json.dumps(_waiver_fields(item.waiver))
+    return (
+        f'{{"id":{_string(item.id)},"policy_id":{_string(item.policy_id)},'
+        f'"severity":"{item.severity}","resource":{resource_json(item.resource)},'
+        f'"reason":{_string(item.reason)},"waiver":{waiver}}}'
+    )
 
 
 def _result_parts(report: Report, versions_per_batch: int = 250) -> Iterator[list[bytes]]:
@@ -672,15 +696,29 @@ class _Loader:
                 for item in document.get("waivers", ())
             ),
             baseline_path=scan_doc.get("baseline"),
-            resolved=tuple(
-                ResolvedFailure(
-                    id=item["id"],
-                    policy_id=item["policy_id"],
-                    severity=Severity(item["severity"]),
-                    resource=self.resource(item["resource"]),
-                )
-                for item in document.get("resolved", ())
+            prior_failures=tuple(
+                self.prior_failure(item, outcome)
+                for outcome, key in _PRIOR_KEYS.items()
+                for item in document.get(key, ())
             ),
+        )
+
+    def prior_failure(self, doc: dict[str, Any], outcome: PriorOutcome) -> PriorFailure:
+        reason = doc.get("reason")
+        if reason is None:  # only ``resolved`` items may lack one (the schema says so)
+            # An older auditor listed every baseline failure not failing now as "resolved",
+            # read or not: nothing says this one was re-checked.
+            outcome = PriorOutcome.NOT_RECHECKED
+            reason = "listed as resolved by an older auditor that did not check it was read"
+        waiver = doc.get("waiver")
+        return PriorFailure(
+            id=doc["id"],
+            policy_id=doc["policy_id"],
+            severity=Severity(doc["severity"]),
+            resource=self.resource(doc["resource"]),
+            outcome=outcome,
+            reason=reason,
+            waiver=None if waiver is None else self.waiver(waiver),
         )
 
     def scan(self, doc: dict[str, Any]) -> ScanInfo:
@@ -703,6 +741,14 @@ class _Loader:
                 memberships=tuple(doc.get("filters", {}).get("memberships", ())),
                 models=tuple(doc.get("filters", {}).get("models", ())),
                 latest_only=doc.get("filters", {}).get("latest_only", False),
+            ),
+            memberships_read=tuple(
+                ListingComplete(
+                    membership_id=item["membership_id"],
+                    account=item["account"],
+                    region=item["region"],
+                )
+                for item in doc.get("memberships_read", ())
             ),
         )
 

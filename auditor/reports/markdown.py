@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from auditor.models import BaselineState, Report, Result
+from auditor.models import BaselineState, PriorOutcome, Report, Result
 from auditor.reports._text import SEVERITIES, failure_message
 
 MAX_FAILURES = 50
@@ -44,6 +44,8 @@ def render_markdown(report: Report, max_failures: int = MAX_FAILURES) -> bytes:
         verdict = f"❌ **Gate failed**: unwaived failures at or above `{gate.fail_on}`"
     if gate.new_only:
         verdict += " (new failures only)"
+        if next(report.gating_prior_failures(), None) is not None:
+            verdict += ", and baseline failures this run did not re-check"
     lines += ["## auditor: Clean Rooms ML model audit", "", verdict, ""]
     if not scan.complete:
         lines += [
@@ -135,18 +137,61 @@ def render_markdown(report: Report, max_failures: int = MAX_FAILURES) -> bytes:
             lines += ["", f"…and {len(report.errors) - MAX_ERRORS} more in report.html."]
 
     if report.baseline_path is not None:
-        new = sum(1 for result in failures if result.baseline is BaselineState.NEW)
-        lines += [
-            "",
-            f"Compared with baseline: {new} new unwaived failure(s), "
-            f"{len(report.resolved)} resolved.",
-        ]
+        lines += _baseline_lines(report, failures, max_failures)
     lines += [
         "",
         f"<sub>auditor {md(report.tool_version)}, scan finished {md(scan.finished_at)}</sub>",
         "",
     ]
     return "\n".join(lines).encode("utf-8", "replace")
+
+
+_PRIOR_ORDER = (PriorOutcome.NOT_RECHECKED, PriorOutcome.GONE, PriorOutcome.RESOLVED)
+_PRIOR_WORDS = {
+    PriorOutcome.NOT_RECHECKED: "not re-checked",
+    PriorOutcome.GONE: "gone",
+    PriorOutcome.RESOLVED: "resolved",
+}
+
+
+def _baseline_lines(report: Report, unwaived: list[Result], max_rows: int) -> list[str]:
+    counts = report.baseline_counts()
+    new = sum(1 for result in unwaived if result.baseline is BaselineState.NEW)
+    lines = [
+        "",
+        "### Compared with the baseline",
+        "",
+        f"{new} new unwaived failure(s). Of the baseline's failures not failing now: "
+        f"{counts.resolved} resolved (read in this run, passing now), {counts.gone} gone "
+        f"(the model or version no longer exists), {counts.not_rechecked} not re-checked "
+        "(not read in this run, so still failing as far as anyone knows).",
+        "",
+        "| New | Unchanged | Resolved | Gone | Not re-checked |",
+        "| ---: | ---: | ---: | ---: | ---: |",
+        f"| {counts.new} | {counts.unchanged} | {counts.resolved} | {counts.gone} "
+        f"| {counts.not_rechecked} |",
+    ]
+    gating = sum(1 for _ in report.gating_prior_failures())
+    if gating:
+        lines += ["", f"{gating} not re-checked failure(s) count against this gate."]
+    items = [item for outcome in _PRIOR_ORDER for item in report.prior(outcome)]
+    if items:
+        lines += [
+            "",
+            "| State | Severity | Policy | Model | Version | Why |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
+        for item in items[:max_rows]:
+            resource = item.resource
+            state = _PRIOR_WORDS[item.outcome] + (" (waived)" if item.waiver else "")
+            lines.append(
+                f"| {state} | {item.severity} | {md(item.policy_id)} "
+                f"| {md(resource.name or resource.arn)} | {md(resource.version_identifier or '-')} "
+                f"| {md(item.reason)} |"
+            )
+        if len(items) > max_rows:
+            lines += ["", f"…and {len(items) - max_rows} more in report.json."]
+    return lines
 
 
 def _failure_row(result: Result) -> str:

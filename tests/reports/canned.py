@@ -18,8 +18,9 @@ from auditor.models import (
     Gate,
     PackRef,
     PolicyInfo,
+    PriorFailure,
+    PriorOutcome,
     Report,
-    ResolvedFailure,
     Resource,
     Result,
     ScanError,
@@ -186,7 +187,7 @@ def make_report(**changes: Any) -> Report:
 
 def make_baselined_report() -> Report:
     """The canned report compared with a baseline: one failure unchanged, the rest new, and
-    one resolved failure."""
+    one baseline failure resolved, one gone and one not re-checked."""
     report = make_report()
     verdicts = []
     for item in report.verdicts:
@@ -200,14 +201,34 @@ def make_baselined_report() -> Report:
             for result in item.failures
         )
         verdicts.append(dataclasses.replace(item, failures=failures))
-    gone = resource(5)
     return dataclasses.replace(
         report,
         verdicts=tuple(verdicts),
         baseline_path="baseline/report.json",
-        resolved=(
-            ResolvedFailure(
-                id="0" * 32, policy_id="required-tags", severity=Severity.MEDIUM, resource=gone
+        prior_failures=(
+            PriorFailure(
+                id="0" * 32,
+                policy_id="required-tags",
+                severity=Severity.MEDIUM,
+                resource=resource(1),
+                outcome=PriorOutcome.RESOLVED,
+                reason="read in this run; the policy passes now",
+            ),
+            PriorFailure(
+                id="1" * 32,
+                policy_id="required-tags",
+                severity=Severity.MEDIUM,
+                resource=resource(5),
+                outcome=PriorOutcome.GONE,
+                reason="GetTrainedModel answered ResourceNotFoundException",
+            ),
+            PriorFailure(
+                id="2" * 32,
+                policy_id="no-public-output",
+                severity=Severity.HIGH,
+                resource=resource(6),
+                outcome=PriorOutcome.NOT_RECHECKED,
+                reason="membership m-6 not read: ListTrainedModels failed: AccessDeniedException",
             ),
         ),
     )

@@ -56,10 +56,20 @@ def test_html_shows_gate_counts_scope_packs_and_waivers(report: Report) -> None:
     assert "&#34;max_hours&#34;: 24" in html
 
 
-def test_baselined_html_lists_resolved(baselined_report: Report) -> None:
+def test_baselined_html_shows_resolved_gone_and_not_rechecked_with_counts(
+    baselined_report: Report,
+) -> None:
     html = render_html(baselined_report).decode()
-    assert 'id="resolved-table"' in html
     assert "baseline/report.json" in html
+    counts = html.split('id="baseline-counts">')[1].split("</dl>")[0]
+    assert "<dt>Resolved</dt><dd>1</dd>" in counts
+    assert "<dt>Gone</dt><dd>1</dd>" in counts
+    assert "<dt>Not re-checked</dt><dd>1</dd>" in counts
+    table = html.split('id="prior-table">')[1].split("</table>")[0]
+    rows = table.split("<tr>")[2:]
+    states = [row.split('">')[1].split("<")[0] for row in rows]
+    assert states == ["not re-checked", "gone", "resolved"]  # the unproven first
+    assert "ListTrainedModels failed: AccessDeniedException" in rows[0]
 
 
 def test_the_streamed_data_block_is_page_data_as_script_json(

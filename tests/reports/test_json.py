@@ -91,13 +91,34 @@ def test_results_match_the_models_materialised_results(report: Report) -> None:
     assert actual == expected
 
 
-def test_baseline_marks_failures_and_lists_resolved(baselined_report: Report) -> None:
+def test_baseline_marks_failures_and_lists_resolved_gone_and_not_rechecked_apart(
+    baselined_report: Report,
+) -> None:
     document = _document(baselined_report)
     marks = {(r["policy_id"], r["status"], r["baseline"]) for r in document["results"]}
     assert ("no-public-output", "fail", "unchanged") in marks
     assert ("required-tags", "fail", "new") in marks
     assert ("required-tags", "pass", None) in marks
-    assert document["resolved"][0]["policy_id"] == "required-tags"
+    listed = {
+        key: [(item["resource"]["name"], item["reason"]) for item in document[key]]
+        for key in ("resolved", "gone", "not_rechecked")
+    }
+    assert listed == {
+        "resolved": [("model-1", "read in this run; the policy passes now")],
+        "gone": [("model-5", "GetTrainedModel answered ResourceNotFoundException")],
+        "not_rechecked": [
+            (
+                "model-6",
+                "membership m-6 not read: ListTrainedModels failed: AccessDeniedException",
+            )
+        ],
+    }
+    counts = document["summary"]["baseline"]
+    assert (counts["resolved"], counts["gone"], counts["not_rechecked"]) == (1, 1, 1)
+    assert counts["unchanged"] + counts["new"] == document["summary"]["fail"]
+    assert counts["unchanged"] == sum(
+        1 for r in document["results"] if r.get("baseline") == "unchanged"
+    )
     assert document["scan"]["baseline"] == "baseline/report.json"
 
 
