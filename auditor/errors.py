@@ -7,6 +7,7 @@
     |   +-- PackError                 a policy pack that cannot be loaded or is invalid
     |   +-- WaiverFileError           a waivers file that cannot be loaded or is invalid
     |   +-- ReportInputError          a saved report.json that cannot be read back
+    |   +-- InputFileError            a named file that is not a file, too big or too deep
     +-- InputRecordError              one malformed record in `auditor evaluate --input`
     +-- ApiError                      an AWS call that failed for good (after retries)
         +-- RetryableApiError         throttling, 5xx, connection trouble: retried first
@@ -72,6 +73,11 @@ class WaiverFileError(UsageError):
 
 class ReportInputError(UsageError):
     """A saved report.json (for `report`, `diff`, `merge`, `--baseline`) that cannot be read."""
+
+
+class InputFileError(UsageError):
+    """A file named on the command line that cannot be read within bounds (a folder, a
+    device, binary data, over its size or nesting limit); the message is one line."""
 
 
 class InputRecordError(AuditorError):
