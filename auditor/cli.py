@@ -606,7 +606,10 @@ def _scan_report(
     args: argparse.Namespace, policy_set: PolicySet, options: ReportOptions, settings: ScanSettings
 ) -> Report:
     watch = progress.choose(sys.stderr, quiet=args.quiet)
-    return anyio.run(lambda: run_scan(settings, policy_set, options, watch=watch))
+    try:
+        return anyio.run(lambda: run_scan(settings, policy_set, options, watch=watch))
+    finally:
+        handle_signals_as_interrupts()  # the event loop's signal handling ends with it
 
 
 def cmd_scan(args: argparse.Namespace) -> int:

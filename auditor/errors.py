@@ -20,6 +20,7 @@
         +-- CredentialsError          expired or missing credentials: not retried
         +-- MalformedResponseError    a 200 whose body is not what the API documents
         +-- DeadlineExceededError     the scan's --timeout passed before the call could succeed
+        +-- ScanInterruptedError      SIGINT/SIGTERM stopped the scan before the call was made
 
 Only the crawler raises ``ApiError``s: it translates botocore's exceptions once, at its
 boundary (``raise X from exc``).
@@ -150,3 +151,7 @@ class MalformedResponseError(ApiError):
 
 class DeadlineExceededError(ApiError):
     """The scan's deadline passed before this call could succeed (not retried)."""
+
+
+class ScanInterruptedError(ApiError):
+    """The scan was told to stop (SIGINT/SIGTERM) before this call could succeed."""

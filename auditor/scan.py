@@ -10,7 +10,11 @@ slot, never the scan.
 The crawler produces, this module consumes: one memory object stream carries
 ``ModelVersion``/``ScanError`` from every unit's crawl into the ``ReportBuilder``; each item is
 stamped with its unit's account and region on the way. SIGINT and SIGTERM cancel the crawl;
-the report is still built from what was read, marked interrupted and incomplete.
+every version already read is still evaluated and recorded, what was not reached becomes a
+``ScanInterrupted`` error (one per version, listing or account-region left), and the report is
+marked interrupted and incomplete. A second signal abandons even that and reports what was
+recorded. Versions are evaluated one at a time between turns of the event loop, so a signal
+or ``--timeout`` is seen within one version's evaluation.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from typing import Any
 
 import aioboto3
 import anyio
+import anyio.lowlevel
 from anyio import CancelScope
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from botocore.exceptions import ClientError, ProfileNotFound
@@ -44,6 +49,7 @@ from auditor.crawler import (
     CrawlItem,
     CrawlScope,
     CrawlStats,
+    CrawlStop,
     crawl,
     open_aws_api,
     parse_model_arn,
@@ -231,8 +237,16 @@ async def _crawl_unit(
     stats: CrawlStats,
     limiter: anyio.CapacityLimiter,
     ends_at: float | None,
+    stop: CrawlStop,
 ) -> None:
     async with send, limiter:
+        if stop.requested:
+            message = (
+                f"not read: the scan was interrupted ({stop.reason}) before account "
+                f"{unit.account or '(own)'} region {unit.region} was started"
+            )
+            await send.send(_unit_error(unit, "Scan", "ScanInterrupted", message))
+            return
         deadline = settings.unit_timeout
         if ends_at is not None:
             remaining = ends_at - time.monotonic()
@@ -267,7 +281,7 @@ async def _crawl_unit(
         ):
             tg.start_soon(_forward, unit_receive, send.clone(), unit)
             scope = _scope_in(settings.scope, unit.region)
-            await crawl(api, scope, unit_send, config=config, stats=stats)
+            await crawl(api, scope, unit_send, config=config, stats=stats, stop=stop)
 
 
 def _scope_in(scope: CrawlScope, region: str) -> CrawlScope:
@@ -293,14 +307,23 @@ def _unwrapped_usage_errors() -> Iterator[None]:
         raise
 
 
-async def _cancel_on_signal(scope: CancelScope, received: list[str]) -> None:
+async def _stop_on_signal(stop: CrawlStop, scope: CancelScope, received: list[str]) -> None:
+    """First signal: stop the crawl, keep what was read. Second: abandon even that."""
     with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async for signum in signals:
             name = signal.Signals(signum).name
-            log.warning("%s received: stopping the scan and writing a partial report", name)
             received.append(name)
-            scope.cancel()
-            return
+            if len(received) == 1:
+                log.warning(
+                    "%s received: stopping the scan; what was read is kept and the rest is "
+                    "reported as not read (send it again to stop at once)",
+                    name,
+                )
+                stop.request(name)
+            else:
+                log.warning("%s received again: stopping at once", name)
+                scope.cancel()
+                return
 
 
 async def _targets(
@@ -400,10 +423,12 @@ async def run_scan(
         policy_set, mode="scan", regions=sorted({unit.region for _, unit in planned})
     )
     signals: list[str] = []
+    stop = CrawlStop()
+    report: Report | None = None
     with anyio.CancelScope() as outer, _unwrapped_usage_errors():
         async with anyio.create_task_group() as tg:
             if handle_signals:
-                tg.start_soon(_cancel_on_signal, outer, signals)
+                tg.start_soon(_stop_on_signal, stop, outer, signals)
             if watch is not None:
                 tg.start_soon(watch, stats)
             send, receive = anyio.create_memory_object_stream[CrawlItem](256)
@@ -411,17 +436,47 @@ async def run_scan(
                 for target, unit in planned:
                     account = accounts[target.account_id] if target else own
                     tg.start_soon(
-                        _crawl_unit, account, unit, settings, send.clone(), stats, limiter, ends_at
+                        _crawl_unit,
+                        account,
+                        unit,
+                        settings,
+                        send.clone(),
+                        stats,
+                        limiter,
+                        ends_at,
+                        stop,
                     )
             async with receive:
-                async for item in receive:
+                async for item in receive:  # each receive is a turn of the loop
                     builder.add(item)
+            # Built while the signal watcher still listens: a signal now is noted, not fatal.
+            report = _build(builder, options, settings, stats, signals)
+            await anyio.lowlevel.checkpoint()
             tg.cancel_scope.cancel()  # the crawl is over: stop the signal watcher and display
+    if report is None or report.scan.interrupted != bool(signals):
+        report = _build(builder, options, settings, stats, signals)
+    return _scoped(report, settings, planned)
+
+
+def _build(
+    builder: ReportBuilder,
+    options: ReportOptions,
+    settings: ScanSettings,
+    stats: CrawlStats,
+    signals: Sequence[str],
+) -> Report:
     unreached: list[str] = []
     if signals:
+        left = sum(1 for error in builder.errors if error.code == "ScanInterrupted")
         unreached.append(
             f"interrupted by {signals[0]} after {stats.versions_done} of "
-            f"{stats.versions_discovered} discovered versions; the rest was not read"
+            f"{stats.versions_discovered} discovered versions; "
+            + (
+                "stopped at once by a second signal: versions in flight were not recorded"
+                if len(signals) > 1
+                else f"every version read was evaluated; {left} listings or versions not "
+                "read (errors with code ScanInterrupted)"
+            )
         )
     missed = sum(1 for error in builder.errors if error.code == "ScanDeadlineExceeded")
     if missed and settings.crawl.deadline is not None:
@@ -430,7 +485,12 @@ async def run_scan(
             f"{stats.versions_discovered} discovered versions; {missed} listings or versions "
             "not read (errors with code ScanDeadlineExceeded)"
         )
-    report = builder.build(options, interrupted=bool(signals), unreached=unreached)
+    return builder.build(options, interrupted=bool(signals), unreached=unreached)
+
+
+def _scoped(
+    report: Report, settings: ScanSettings, planned: Sequence[tuple[AccountTarget | None, Unit]]
+) -> Report:
     named = {unit.account for _, unit in planned if unit.account}
     scan = replace(
         report.scan,

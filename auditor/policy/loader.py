@@ -220,6 +220,8 @@ def _parse_yaml(
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
+        if "nesting depth" in problem:  # libyaml's own bound, deeper than ours
+            raise _too_deep(source, line) from exc
         raise PackError(f"invalid YAML: {problem}", path=source, line=line) from exc
     except RecursionError as exc:
         raise _too_deep(source) from exc
