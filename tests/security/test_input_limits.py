@@ -199,7 +199,7 @@ def test_a_report_through_a_pipe_is_still_read(tmp_path: Path, saved_report: Pat
 def test_nesting_checks_ignore_brackets_inside_strings() -> None:
     assert not json_nesting_exceeds(json.dumps(["[" * 500]), 3)
     escaped_quote = '{"a\\\\\\"[": ' + nested(4) + "}"  # {"a\\\"[": [[[[]]]]}
-    assert json.loads(escaped_quote) == {"a\\\"[": [[[[]]]]}  # valid JSON, 4 deep
+    assert json.loads(escaped_quote) == {'a\\"[': [[[[]]]]}  # valid JSON, 4 deep
     assert json_nesting_exceeds(escaped_quote.encode(), 3)
     assert not json_nesting_exceeds(nested(3), 3)
     assert value_nesting_exceeds([[[[]]]], 3)
