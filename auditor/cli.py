@@ -46,7 +46,7 @@ from auditor.history import record_run, trend
 from auditor.inputfiles import MAX_REPORT_BYTES, open_input, seekable_or_buffered
 from auditor.inputs import read_input
 from auditor.merge import merge_reports
-from auditor.models import Gate, Report, Result, ScanError, Severity
+from auditor.models import ErrorScope, Gate, Report, Result, ScanError, Severity
 from auditor.policy import (
     MissingExamples,
     PolicySet,
@@ -546,7 +546,9 @@ def describe_error(error: ScanError) -> str:
     if error.version_identifier:
         where.append(f"version {error.version_identifier}")
     if error.membership_id and not error.resource_arn:
-        where.append(f"membership {error.membership_id}")
+        if error.scope != ErrorScope.MEMBERSHIP:
+            where.append("membership")
+        where.append(error.membership_id)
     place = "/".join(p for p in (error.account, error.region) if p)
     if place and not error.resource_arn:
         where.append(f"({place})")
