@@ -427,7 +427,13 @@ def handle_signals_as_interrupts() -> None:
     and the report writer take them over while they run, and hand them back."""
     if threading.current_thread() is threading.main_thread():
         for signum in _SIGNALS:
-            signal.signal(signum, _raise_interrupt)
+            if signum not in _IGNORED:
+                signal.signal(signum, _raise_interrupt)
+
+
+# Signals ignored when the process started (`nohup`, a background job of a script) stay
+# ignored outside the scan, as Python itself leaves an ignored SIGINT alone.
+_IGNORED = {signum for signum in _SIGNALS if signal.getsignal(signum) is signal.SIG_IGN}
 
 
 def _load_policy_set(args: argparse.Namespace) -> PolicySet:

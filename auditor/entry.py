@@ -18,7 +18,8 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 def main() -> int:
     """Run the CLI; an interruption before it takes over is exit 3."""
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, _interrupt)
+        if signal.getsignal(signum) is not signal.SIG_IGN:  # `nohup`, `cmd &`: stays ignored
+            signal.signal(signum, _interrupt)
     try:
         from auditor.cli import main as cli_main
 
