@@ -823,9 +823,13 @@ def _main(argv: Sequence[str] | None) -> int:
     except AuditorError as exc:
         _tell(f"auditor: error: {exc}")
         return EXIT_USAGE
-    except FileSetWriteError as exc:  # outside a report set (should not happen): still named
+    except FileSetWriteError as exc:  # a report set is handled in _finish; still named here
         _tell(f"auditor: error: cannot write {exc.filename}: {exc.strerror or exc}")
         return EXIT_REPORTS_NOT_WRITTEN
+    except OSError as exc:  # the machine, before any scan (a port, too many open files)
+        where = f"{exc.filename}: " if exc.filename else ""
+        _tell(f"auditor: error: {where}{exc.strerror or exc}")
+        return EXIT_USAGE
     except Exception:  # the outermost boundary: a bug, shown as one
         traceback.print_exc(file=sys.stderr)
         _tell(
