@@ -165,7 +165,7 @@ def write_file_set(
         raise FileSetWriteError(exc.errno, exc.strerror, str(folder)) from exc
     remove_stale_staging(folder)
     ordered = sorted(files, key=lambda item: item[0] == last)
-    with _SignalsNoted() as noted:
+    with SignalsNoted() as noted:
         staging, lock_fd = _new_staging(folder)
         try:
             manifest: list[dict[str, Any]] = []
@@ -207,7 +207,7 @@ class _Abandoned(Exception):
 
 
 def _stage(
-    staging: Path, folder: Path, name: str, chunks: Iterable[bytes], noted: _SignalsNoted
+    staging: Path, folder: Path, name: str, chunks: Iterable[bytes], noted: SignalsNoted
 ) -> tuple[str, int]:
     digest = hashlib.sha256()
     size = 0
@@ -299,8 +299,9 @@ def _owned_by_live_process(staging: Path, now: float) -> bool:
     return False
 
 
-class _SignalsNoted:
-    """Hold SIGINT/SIGTERM: note the first; a second before publishing asks to abandon."""
+class SignalsNoted:
+    """Hold SIGINT/SIGTERM while in use (main thread only): ``first`` names the first one; a
+    second one before ``publishing`` is set asks to abandon (``abandon``)."""
 
     def __init__(self) -> None:
         self.first: str | None = None
@@ -314,7 +315,7 @@ class _SignalsNoted:
         elif not self.publishing:
             self.abandon = True
 
-    def __enter__(self) -> _SignalsNoted:
+    def __enter__(self) -> SignalsNoted:
         if threading.current_thread() is threading.main_thread():
             for signum in _DEFERRED:
                 self._previous[signum] = signal.signal(signum, self._note)

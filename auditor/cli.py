@@ -36,7 +36,13 @@ import anyio
 from auditor import __version__, progress
 from auditor.accounts import DEFAULT_ROLE_DURATION, load_accounts_file
 from auditor.arns import parse_trained_model_arn
-from auditor.atomic import MANIFEST_NAME, FileSetWriteError, SetWritten, write_file_set
+from auditor.atomic import (
+    MANIFEST_NAME,
+    FileSetWriteError,
+    SetWritten,
+    SignalsNoted,
+    write_file_set,
+)
 from auditor.audit import ReportBuilder, ReportOptions
 from auditor.baseline import Diff, diff_reports, render_diff_text
 from auditor.crawler import DEFAULT_CONCURRENCY, CrawlConfig, CrawlScope, redact
@@ -502,12 +508,15 @@ def write_reports(
     written = write_file_set(output_dir, files, last=FILENAMES[Format.JSON])
     if history_dir is not None and written.published:
         json_path = output_dir / FILENAMES[Format.JSON] if Format.JSON in formats else None
-        try:
-            kept = record_run(history_dir, report, json_path)
-        except OSError as exc:
-            target = exc.filename or history_dir
-            raise FileSetWriteError(exc.errno, exc.strerror, str(target)) from exc
+        with SignalsNoted() as noted:  # the run's copy is written whole, like the set
+            try:
+                kept = record_run(history_dir, report, json_path)
+            except OSError as exc:
+                target = exc.filename or history_dir
+                raise FileSetWriteError(exc.errno, exc.strerror, str(target)) from exc
         log.debug("history: kept %s", kept)
+        if written.signal is None and noted.first is not None:
+            written = dataclasses.replace(written, signal=noted.first)
     return written
 
 
