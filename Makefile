@@ -1,6 +1,7 @@
 # The README's two commands: `make demo` (the main job) and `make test` (everything CI checks).
 # Both build .venv/ from the hash-pinned requirements.lock on first use; nothing else is needed
-# on the machine beyond Python >= 3.11, git and make.
+# on the machine beyond Python >= 3.11, git and make (the browser tests of report.html also
+# need Debian's chromium: `make test` installs it when run as root, else says how).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -17,7 +18,22 @@ $(STAMP): requirements.lock pyproject.toml
 demo: $(STAMP)
 	$(BIN)/auditor demo
 
-test: $(STAMP)
+# The HTML report is tested in a real browser: playwright drives the system Chromium at
+# $(CHROMIUM) (tests/reports/test_html_browser.py). AUDITOR_SKIP_BROWSER=1 skips those tests.
+CHROMIUM := /usr/bin/chromium
+
+browser-deps:
+	@if [ "$$AUDITOR_SKIP_BROWSER" = 1 ] || [ -x $(CHROMIUM) ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "make: installing Debian's chromium for the browser tests (apt-get)"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	else \
+		echo "make: the browser tests need $(CHROMIUM): run 'sudo apt-get install chromium' (or set AUDITOR_SKIP_BROWSER=1 to skip them)" >&2; \
+		exit 1; \
+	fi
+
+test: browser-deps $(STAMP)
 	$(BIN)/ruff check auditor tests bench
 	$(BIN)/ruff format --check auditor tests bench
 	$(BIN)/mypy

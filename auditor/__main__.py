@@ -1,5 +1,5 @@
 from __future__ import annotations
 
-from auditor.cli import main
+from auditor.entry import main
 
 raise SystemExit(main())

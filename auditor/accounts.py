@@ -22,7 +22,6 @@ from typing import Any
 
 import aioboto3
 import jsonschema
-import yaml
 from aiobotocore.credentials import (
     AioAssumeRoleCredentialFetcher,
     AioCredentialResolver,
@@ -33,7 +32,11 @@ from aiobotocore.session import AioSession
 from botocore.credentials import CredentialProvider
 from botocore.exceptions import BotoCoreError, ClientError
 
-from auditor.errors import UsageError
+from auditor.errors import InputFileError, PackError, UsageError
+from auditor.inputfiles import MIB, read_text
+from auditor.policy.loader import load_yaml_bounded
+
+MAX_ACCOUNTS_BYTES = 5 * MIB
 
 log = logging.getLogger(__name__)
 
@@ -111,9 +114,9 @@ def role_arn_for(account_id: str, role: str, partition: str = "aws") -> str:
 def load_accounts_file(path: str | Path) -> tuple[AccountTarget, ...]:
     """Read and validate an accounts file; raises ``UsageError`` naming the file and entry."""
     try:
-        text = Path(path).read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path}: cannot read accounts file: {exc}") from exc
+        text = read_text(Path(path), "an accounts file", MAX_ACCOUNTS_BYTES)
+    except InputFileError as exc:
+        raise UsageError(str(exc)) from exc
     return parse_accounts(text, str(path))
 
 
@@ -127,9 +130,9 @@ def parse_accounts(text: str, source: str) -> tuple[AccountTarget, ...]:
           - {id: "222222222222", role_arn: "arn:aws:iam::222222222222:role/Other"}
     """
     try:
-        document = yaml.load(text, Loader=yaml.BaseLoader)  # noqa: S506 - BaseLoader is safe
-    except yaml.YAMLError as exc:
-        raise UsageError(f"{source}: not valid YAML: {exc}") from exc
+        document = load_yaml_bounded(text, source, strings_only=True)
+    except PackError as exc:
+        raise UsageError(str(exc)) from exc
     validator = jsonschema.Draft202012Validator(ACCOUNTS_SCHEMA)
     error = jsonschema.exceptions.best_match(validator.iter_errors(document))
     if error is not None:

@@ -1,8 +1,13 @@
 """Command line: the only place that turns errors into messages and exit codes.
 
 Exit codes (the contract): 0 complete and the gate passed; 1 the gate failed; 2 usage or
-configuration error, nothing scanned; 3 incomplete (some of the estate could not be read),
-which wins over 1 unless ``--allow-incomplete``.
+configuration error, nothing scanned; 3 incomplete (some of the estate could not be read, or
+the run was interrupted), which wins over 1 unless ``--allow-incomplete``; 4 the scan was
+done but its reports could not (all) be written (the verdict is still printed); 70 a bug (an
+unexpected exception, printed with its traceback).
+
+The gate's verdict goes to stderr; stdout carries what a script reads (report paths, JSON).
+A reader that goes away (a closed pipe on either) never changes the exit code.
 """
 
 from __future__ import annotations
@@ -13,29 +18,41 @@ import gc
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 import time
+import traceback
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 from datetime import date
 from pathlib import Path
-from typing import Any
+from types import FrameType
+from typing import Any, TextIO
 
 import anyio
 
 from auditor import __version__, progress
 from auditor.accounts import DEFAULT_ROLE_DURATION, load_accounts_file
 from auditor.arns import parse_trained_model_arn
-from auditor.atomic import write_atomic
+from auditor.atomic import (
+    MANIFEST_NAME,
+    FileSetWriteError,
+    SetWritten,
+    SignalsNoted,
+    write_file_set,
+)
 from auditor.audit import ReportBuilder, ReportOptions
 from auditor.baseline import diff_json, diff_reports, render_diff_text
 from auditor.crawler import DEFAULT_CONCURRENCY, CrawlConfig, CrawlScope, redact
 from auditor.demo import DemoSettings, demo_environment, running_emulator
 from auditor.errors import AuditorError, ReportInputError, UsageError
 from auditor.history import record_run, trend
+from auditor.inputfiles import MAX_REPORT_BYTES, open_input, seekable_or_buffered
 from auditor.inputs import read_input
 from auditor.merge import merge_reports
-from auditor.models import Gate, Report, Severity
+from auditor.models import ErrorScope, Gate, Report, ScanError, Severity
 from auditor.policy import (
     MissingExamples,
     PolicySet,
@@ -47,7 +64,7 @@ from auditor.policy import (
     run_examples,
 )
 from auditor.reports import FILENAMES, Format, iter_render, parse_formats
-from auditor.reports.json import load_report, read_report
+from auditor.reports.json import read_report
 from auditor.scan import DEFAULT_MAX_PARALLEL, ScanSettings, run_scan
 from auditor.shard import Shard, parse_shard
 from auditor.waivers import load_waivers
@@ -56,6 +73,8 @@ EXIT_OK = 0
 EXIT_GATE_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INCOMPLETE = 3
+EXIT_REPORTS_NOT_WRITTEN = 4
+EXIT_INTERNAL_ERROR = 70  # EX_SOFTWARE: a bug
 
 log = logging.getLogger("auditor")
 
@@ -346,13 +365,84 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _say(text: str = "", end: str = "\n") -> None:
-    """Print to stdout; a reader that went away (`| head`) must not change the exit code."""
-    try:
-        sys.stdout.write(text + end)
-        sys.stdout.flush()
-    except BrokenPipeError:
+    """Print to stdout (what a script reads)."""
+    sys.stdout.write(text + end)
+    sys.stdout.flush()
+
+
+def _tell(text: str) -> None:
+    """Print to stderr (the verdict, errors, what happened)."""
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
+
+
+class _ClosedPipeTolerant:
+    """A text stream whose reader may go away (`| head`, `2>&1 | true`): on the first
+    ``BrokenPipeError`` the stream's descriptor is pointed at /dev/null (the recipe in
+    Python's signal docs), so neither later writes nor the flush at exit fail."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def _closed(self) -> None:
+        try:
+            fd = self._stream.fileno()
+        except (OSError, ValueError):
+            return  # not a real descriptor (a test's capture): nothing to redirect
         devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        os.dup2(devnull, fd)
+        os.close(devnull)
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._closed()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._closed()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+@contextmanager
+def _tolerant_stdio() -> Iterator[None]:
+    saved = sys.stdout, sys.stderr
+    sys.stdout = _ClosedPipeTolerant(sys.stdout)
+    sys.stderr = _ClosedPipeTolerant(sys.stderr)
+    try:
+        yield
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with suppress(OSError, ValueError):
+                stream.flush()
+        sys.stdout, sys.stderr = saved
+
+
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def handle_signals_as_interrupts() -> None:
+    """SIGINT and SIGTERM raise ``KeyboardInterrupt`` naming the signal (exit 3); the scan
+    and the report writer take them over while they run, and hand them back."""
+    if threading.current_thread() is threading.main_thread():
+        for signum in _SIGNALS:
+            if signum not in _IGNORED:
+                signal.signal(signum, _raise_interrupt)
+
+
+# Signals ignored when the process started (`nohup`, a background job of a script) stay
+# ignored outside the scan, as Python itself leaves an ignored SIGINT alone.
+_IGNORED = {signum for signum in _SIGNALS if signal.getsignal(signum) is signal.SIG_IGN}
 
 
 def _load_policy_set(args: argparse.Namespace) -> PolicySet:
@@ -365,13 +455,14 @@ def _load_policy_set(args: argparse.Namespace) -> PolicySet:
 
 
 def _read_report_file(path: Path) -> Report:
-    try:
-        with path.open("rb") as handle:
-            if not handle.seekable():  # a pipe (/dev/stdin): read it into memory first
-                return load_report(handle.read(), str(path))
-            return read_report(handle, str(path))
-    except OSError as exc:
-        raise ReportInputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    """A saved report.json (a file or a pipe) within ``MAX_REPORT_BYTES``; raises
+    ``InputFileError``/``ReportInputError`` (exit 2)."""
+    with open_input(path, "a report") as handle:
+        readable = seekable_or_buffered(handle, path, "a report", MAX_REPORT_BYTES)
+        try:
+            return read_report(readable, str(path))
+        except OSError as exc:
+            raise ReportInputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
 
 
 def _check_writable_dir(folder: Path, flag: str) -> None:
@@ -407,20 +498,29 @@ def write_reports(
     formats: Sequence[Format],
     *,
     history_dir: Path | None = None,
-) -> list[Path]:
-    """Write each format atomically, streamed in chunks (report.json can be ~1 GB); with
-    ``history_dir``, report.html draws the trend and the run is kept there."""
+) -> SetWritten:
+    """Write every format as one set (``write_file_set``: staged, then renamed in with
+    report.json last and a manifest of sha256s), streamed in chunks (report.json can be
+    ~1 GB); with ``history_dir``, report.html draws the trend and the run is kept there.
+    Raises ``FileSetWriteError`` (an ``OSError``) naming the file that could not be written."""
     history = trend(history_dir, report) if history_dir is not None else ()
-    paths = []
-    for fmt in formats:
-        path = output_dir / FILENAMES[fmt]
-        write_atomic(path, iter_render(report, fmt, history=history))
-        paths.append(path)
-    if history_dir is not None:
-        written = output_dir / FILENAMES[Format.JSON] if Format.JSON in formats else None
-        kept = record_run(history_dir, report, written)
+    files = [
+        (FILENAMES[fmt], iter_render(report, fmt, history=history))
+        for fmt in dict.fromkeys(formats)
+    ]
+    written = write_file_set(output_dir, files, last=FILENAMES[Format.JSON])
+    if history_dir is not None and written.published:
+        json_path = output_dir / FILENAMES[Format.JSON] if Format.JSON in formats else None
+        with SignalsNoted() as noted:  # the run's copy is written whole, like the set
+            try:
+                kept = record_run(history_dir, report, json_path)
+            except OSError as exc:
+                target = exc.filename or history_dir
+                raise FileSetWriteError(exc.errno, exc.strerror, str(target)) from exc
         log.debug("history: kept %s", kept)
-    return paths
+        if written.signal is None and noted.first is not None:
+            written = dataclasses.replace(written, signal=noted.first)
+    return written
 
 
 def verdict_line(report: Report) -> str:
@@ -458,16 +558,67 @@ def exit_code(report: Report, *, allow_incomplete: bool) -> int:
     return EXIT_OK if report.summary().gate_passed else EXIT_GATE_FAILED
 
 
+def describe_error(error: ScanError) -> str:
+    """One stderr line for an ``errors`` entry, naming what it concerns (ARN, version,
+    membership, account and region, input line)."""
+    where: list[str] = [str(error.scope)]
+    if error.resource_arn:
+        where.append(error.resource_arn)
+    if error.version_identifier:
+        where.append(f"version {error.version_identifier}")
+    if error.membership_id and not error.resource_arn:
+        if error.scope != ErrorScope.MEMBERSHIP:
+            where.append("membership")
+        where.append(error.membership_id)
+    place = "/".join(p for p in (error.account, error.region) if p)
+    if place and not error.resource_arn:
+        where.append(f"({place})")
+    return f"{' '.join(where)}: {error.operation}: {error.code}: {error.message}"
+
+
+def _write_and_tell(
+    report: Report, output_dir: Path, formats: Sequence[Format], history_dir: Path | None
+) -> tuple[SetWritten | None, int | None]:
+    """Write the reports, then print the verdict (stderr) whatever happened; the exit code
+    that the writing decides (4 not written, 3 interrupted), or None."""
+    try:
+        written: SetWritten | None = write_reports(
+            report, output_dir, formats, history_dir=history_dir
+        )
+        failure = None
+    except FileSetWriteError as exc:
+        written, failure = None, exc
+    _tell(verdict_line(report))
+    for error in report.errors[:10]:
+        _tell(f"  error: {describe_error(error)}")
+    if len(report.errors) > 10:
+        _tell(f"  ... and {len(report.errors) - 10} more errors in the report")
+    if failure is not None:
+        _tell(
+            f"auditor: error: reports not written: cannot write {failure.filename}: "
+            f"{failure.strerror or failure}; the verdict above is not in any report"
+        )
+        return None, EXIT_REPORTS_NOT_WRITTEN
+    assert written is not None
+    if written.signal is not None:
+        state = (
+            "reports written"
+            if written.published
+            else "writing rolled back; the earlier reports are unchanged"
+        )
+        _tell(f"auditor: interrupted by {written.signal} while writing the reports ({state})")
+    if written.published:
+        _say("reports: " + ", ".join(str(p) for p in written.paths))
+        _say(f"manifest: {output_dir / MANIFEST_NAME}")
+    return written, EXIT_INCOMPLETE if written.signal is not None else None
+
+
 def _finish(report: Report, args: argparse.Namespace) -> int:
     formats = parse_formats(args.format)
     history_dir = getattr(args, "history_dir", None)
-    paths = write_reports(report, args.output_dir, formats, history_dir=history_dir)
-    _say(verdict_line(report))
-    for error in report.errors[:10]:
-        print(f"  error: {error.message}", file=sys.stderr)
-    if len(report.errors) > 10:
-        print(f"  ... and {len(report.errors) - 10} more errors in the report", file=sys.stderr)
-    _say("reports: " + ", ".join(str(p) for p in paths))
+    _, code = _write_and_tell(report, args.output_dir, formats, history_dir)
+    if code is not None:
+        return code
     return exit_code(report, allow_incomplete=args.allow_incomplete)
 
 
@@ -478,7 +629,10 @@ def _scan_report(
     args: argparse.Namespace, policy_set: PolicySet, options: ReportOptions, settings: ScanSettings
 ) -> Report:
     watch = progress.choose(sys.stderr, quiet=args.quiet)
-    return anyio.run(lambda: run_scan(settings, policy_set, options, watch=watch))
+    try:
+        return anyio.run(lambda: run_scan(settings, policy_set, options, watch=watch))
+    finally:
+        handle_signals_as_interrupts()  # the event loop's signal handling ends with it
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
@@ -557,12 +711,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     options = _report_options(args)
     builder = ReportBuilder(policy_set, mode="evaluate")
     for path in args.input:
-        try:
-            builder.add_all(read_input(path))
-        except OSError as exc:
-            raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-        except UnicodeDecodeError as exc:
-            raise UsageError(f"{path}: not UTF-8 text ({exc.reason})") from exc
+        builder.add_all(read_input(path))  # InputFileError (a usage error) if unreadable
     return _finish(builder.build(options), args)
 
 
@@ -609,10 +758,8 @@ def cmd_policies(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     formats = parse_formats(args.format)
     report = _read_report_file(args.input)
-    paths = write_reports(report, args.output_dir, formats)
-    _say(verdict_line(report))
-    _say("reports: " + ", ".join(str(p) for p in paths))
-    return EXIT_OK
+    _, code = _write_and_tell(report, args.output_dir, formats, None)
+    return EXIT_OK if code is None else code
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
@@ -636,6 +783,51 @@ COMMANDS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The `auditor` command; returns its exit code (see the module docstring)."""
+    previous = {signum: signal.getsignal(signum) for signum in _SIGNALS}
+    handle_signals_as_interrupts()
+    try:
+        with _tolerant_stdio():
+            return _main(argv)
+    finally:
+        if threading.current_thread() is threading.main_thread():
+            for signum, handler in previous.items():
+                if handler is not None:
+                    signal.signal(signum, handler)
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    try:
+        return _run(argv)
+    except KeyboardInterrupt as exc:
+        name = exc.args[0] if exc.args else "SIGINT"
+        _tell(f"auditor: interrupted by {name} before a verdict; no report written")
+        return EXIT_INCOMPLETE
+    except SystemExit:
+        raise
+    except UsageError as exc:
+        _tell(f"auditor: error: {exc}")
+        return EXIT_USAGE
+    except AuditorError as exc:
+        _tell(f"auditor: error: {exc}")
+        return EXIT_USAGE
+    except FileSetWriteError as exc:  # a report set is handled in _finish; still named here
+        _tell(f"auditor: error: cannot write {exc.filename}: {exc.strerror or exc}")
+        return EXIT_REPORTS_NOT_WRITTEN
+    except OSError as exc:  # the machine, before any scan (a port, too many open files)
+        where = f"{exc.filename}: " if exc.filename else ""
+        _tell(f"auditor: error: {where}{exc.strerror or exc}")
+        return EXIT_USAGE
+    except Exception:  # the outermost boundary: a bug, shown as one
+        traceback.print_exc(file=sys.stderr)
+        _tell(
+            f"auditor: internal error (a bug in auditor {__version__}; please report it "
+            f"with the traceback above); exit {EXIT_INTERNAL_ERROR}"
+        )
+        return EXIT_INTERNAL_ERROR
+
+
+def _run(argv: Sequence[str] | None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments[:1] == ["emulator"]:
         from auditor.emulator import main as emulator_main
@@ -657,17 +849,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The SDK's INFO lines ("Found credentials in environment variables") are noise here.
         for noisy in ("botocore", "aiobotocore", "boto3", "aioboto3", "aiohttp"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
-    try:
-        return COMMANDS[args.command](args)
-    except UsageError as exc:
-        print(f"auditor: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except AuditorError as exc:
-        print(f"auditor: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except OSError as exc:
-        print(f"auditor: error: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("auditor: interrupted", file=sys.stderr)
-        return 130
+    return COMMANDS[args.command](args)

@@ -7,6 +7,7 @@
     |   +-- PackError                 a policy pack that cannot be loaded or is invalid
     |   +-- WaiverFileError           a waivers file that cannot be loaded or is invalid
     |   +-- ReportInputError          a saved report.json that cannot be read back
+    |   +-- InputFileError            a named file that is not a file, too big or too deep
     +-- InputRecordError              one malformed record in `auditor evaluate --input`
     +-- ApiError                      an AWS call that failed for good (after retries)
         +-- RetryableApiError         throttling, 5xx, connection trouble: retried first
@@ -19,6 +20,7 @@
         +-- CredentialsError          expired or missing credentials: not retried
         +-- MalformedResponseError    a 200 whose body is not what the API documents
         +-- DeadlineExceededError     the scan's --timeout passed before the call could succeed
+        +-- ScanInterruptedError      SIGINT/SIGTERM stopped the scan before the call was made
 
 Only the crawler raises ``ApiError``s: it translates botocore's exceptions once, at its
 boundary (``raise X from exc``).
@@ -72,6 +74,11 @@ class WaiverFileError(UsageError):
 
 class ReportInputError(UsageError):
     """A saved report.json (for `report`, `diff`, `merge`, `--baseline`) that cannot be read."""
+
+
+class InputFileError(UsageError):
+    """A file named on the command line that cannot be read within bounds (a folder, a
+    device, binary data, over its size or nesting limit); the message is one line."""
 
 
 class InputRecordError(AuditorError):
@@ -144,3 +151,7 @@ class MalformedResponseError(ApiError):
 
 class DeadlineExceededError(ApiError):
     """The scan's deadline passed before this call could succeed (not retried)."""
+
+
+class ScanInterruptedError(ApiError):
+    """The scan was told to stop (SIGINT/SIGTERM) before this call could succeed."""

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from auditor.arns import resource_from_document
+from auditor.inputfiles import MAX_INPUT_BYTES, MAX_RECORD_DEPTH, read_text, value_nesting_exceeds
 from auditor.models import ErrorScope, ModelVersion, ScanError
 
 _DECODER = json.JSONDecoder()
@@ -39,6 +40,15 @@ def _input_error(source: str, line: int | None, code: str, message: str) -> Scan
     )
 
 
+def _too_deep(source: str, line: int | None, rest: str = "") -> ScanError:
+    return _input_error(
+        source,
+        line,
+        "RecordTooDeep",
+        f"record nested more than {MAX_RECORD_DEPTH} levels deep, the limit{rest}",
+    )
+
+
 def _array_records(text: str, start: int, source: str) -> Iterator[tuple[int, Any] | ScanError]:
     """Each element of a top-level array with its line; stops with an error at broken JSON."""
     offset = _skip_space(text, start + 1)
@@ -51,6 +61,9 @@ def _array_records(text: str, start: int, source: str) -> Iterator[tuple[int, An
             yield _input_error(
                 source, exc.lineno, "MalformedJson", f"not valid JSON ({exc.msg}); rest not read"
             )
+            return
+        except RecursionError:
+            yield _too_deep(source, _line_of(text, offset), "; rest not read")
             return
         yield _line_of(text, offset), value
         offset = _skip_space(text, end)
@@ -71,6 +84,8 @@ def _jsonl_records(text: str, source: str) -> Iterator[tuple[int, Any] | ScanErr
             continue
         try:
             yield number, json.loads(line)
+        except RecursionError:
+            yield _too_deep(source, number)
         except json.JSONDecodeError as exc:
             yield _input_error(source, number, "MalformedJson", f"not valid JSON ({exc.msg})")
 
@@ -85,7 +100,7 @@ def _raw_records(text: str, source: str) -> Iterator[tuple[int, Any] | ScanError
         return
     try:
         value, end = _DECODER.raw_decode(text, start)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         value, end = None, -1
     if end != -1 and _skip_space(text, end) == len(text):
         yield _line_of(text, start), value  # one response, as the AWS CLI prints it
@@ -105,7 +120,7 @@ def _value_stream(text: str, start: int) -> list[tuple[int, Any]] | None:
     while offset < len(text):
         try:
             value, end = _DECODER.raw_decode(text, offset)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             return None
         values.append((_line_of(text, offset), value))
         offset = _skip_space(text, end)
@@ -115,17 +130,21 @@ def _value_stream(text: str, start: int) -> list[tuple[int, Any]] | None:
 def read_input(path: Path) -> Iterator[ModelVersion | ScanError]:
     """Parse a saved-responses file into versions and per-record errors.
 
-    Raises ``OSError`` when the file cannot be read and ``UnicodeDecodeError`` when it is
-    not UTF-8 (the CLI turns both into a usage error).
+    Raises ``InputFileError`` when the file cannot be read, is not a file, not UTF-8 text or
+    over ``MAX_INPUT_BYTES`` (a usage error). A record nested deeper than
+    ``MAX_RECORD_DEPTH`` is an error entry.
     """
     source = str(path)
-    text = path.read_text(encoding="utf-8")
+    text = read_text(path, "an input file", MAX_INPUT_BYTES)
     seen: set[tuple[str, str | None]] = set()
     for item in _raw_records(text, source):
         if isinstance(item, ScanError):
             yield item
             continue
         line, record = item
+        if value_nesting_exceeds(record, MAX_RECORD_DEPTH):
+            yield _too_deep(source, line)
+            continue
         if not isinstance(record, dict):
             yield _input_error(
                 source, line, "MalformedRecord", "record is not a GetTrainedModel response object"

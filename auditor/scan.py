@@ -9,9 +9,12 @@ slot, never the scan.
 
 The crawler produces, this module consumes: one memory object stream carries
 ``ModelVersion``/``ScanError``/``ListingComplete`` from every unit's crawl into the
-``ReportBuilder``; each item is stamped with its unit's account and region on the way. SIGINT
-and SIGTERM cancel the crawl; the report is still built from what was read, marked
-interrupted and incomplete (and then no membership counts as listed in full).
+``ReportBuilder``; each item is stamped with its unit's account and region on the way. SIGINT and SIGTERM cancel the crawl;
+every version already read is still evaluated and recorded, what was not reached becomes a
+``ScanInterrupted`` error (one per version, listing or account-region left), and the report is
+marked interrupted and incomplete (and then no membership counts as listed in full). A second signal abandons even that and reports what was
+recorded. Versions are evaluated one at a time between turns of the event loop, so a signal
+or ``--timeout`` is seen within one version's evaluation.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from typing import Any
 
 import aioboto3
 import anyio
+import anyio.lowlevel
 from anyio import CancelScope
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from botocore.exceptions import ClientError, ProfileNotFound
@@ -45,6 +49,7 @@ from auditor.crawler import (
     CrawlItem,
     CrawlScope,
     CrawlStats,
+    CrawlStop,
     crawl,
     open_aws_api,
     parse_model_arn,
@@ -241,8 +246,16 @@ async def _crawl_unit(
     stats: CrawlStats,
     limiter: anyio.CapacityLimiter,
     ends_at: float | None,
+    stop: CrawlStop,
 ) -> None:
     async with send, limiter:
+        if stop.requested:
+            message = (
+                f"not read: the scan was interrupted ({stop.reason}) before account "
+                f"{unit.account or '(own)'} region {unit.region} was started"
+            )
+            await send.send(_unit_error(unit, "Scan", "ScanInterrupted", message))
+            return
         deadline = settings.unit_timeout
         if ends_at is not None:
             remaining = ends_at - time.monotonic()
@@ -277,7 +290,7 @@ async def _crawl_unit(
         ):
             tg.start_soon(_forward, unit_receive, send.clone(), unit)
             scope = _scope_in(settings.scope, unit.region)
-            await crawl(api, scope, unit_send, config=config, stats=stats)
+            await crawl(api, scope, unit_send, config=config, stats=stats, stop=stop)
 
 
 def _scope_in(scope: CrawlScope, region: str) -> CrawlScope:
@@ -303,14 +316,23 @@ def _unwrapped_usage_errors() -> Iterator[None]:
         raise
 
 
-async def _cancel_on_signal(scope: CancelScope, received: list[str]) -> None:
+async def _stop_on_signal(stop: CrawlStop, scope: CancelScope, received: list[str]) -> None:
+    """First signal: stop the crawl, keep what was read. Second: abandon even that."""
     with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async for signum in signals:
             name = signal.Signals(signum).name
-            log.warning("%s received: stopping the scan and writing a partial report", name)
             received.append(name)
-            scope.cancel()
-            return
+            if len(received) == 1:
+                log.warning(
+                    "%s received: stopping the scan; what was read is kept and the rest is "
+                    "reported as not read (send it again to stop at once)",
+                    name,
+                )
+                stop.request(name)
+            else:
+                log.warning("%s received again: stopping at once", name)
+                scope.cancel()
+                return
 
 
 async def _targets(
@@ -419,10 +441,12 @@ async def run_scan(
         shard=str(settings.shard) if settings.shard else None,
     )
     signals: list[str] = []
+    stop = CrawlStop()
+    report: Report | None = None
     with anyio.CancelScope() as outer, _unwrapped_usage_errors():
         async with anyio.create_task_group() as tg:
             if handle_signals:
-                tg.start_soon(_cancel_on_signal, outer, signals)
+                tg.start_soon(_stop_on_signal, stop, outer, signals)
             if watch is not None:
                 tg.start_soon(watch, stats)
             send, receive = anyio.create_memory_object_stream[CrawlItem](256)
@@ -430,17 +454,47 @@ async def run_scan(
                 for target, unit in planned:
                     account = accounts[target.account_id] if target else own
                     tg.start_soon(
-                        _crawl_unit, account, unit, settings, send.clone(), stats, limiter, ends_at
+                        _crawl_unit,
+                        account,
+                        unit,
+                        settings,
+                        send.clone(),
+                        stats,
+                        limiter,
+                        ends_at,
+                        stop,
                     )
             async with receive:
-                async for item in receive:
+                async for item in receive:  # each receive is a turn of the loop
                     builder.add(item)
+            # Built while the signal watcher still listens: a signal now is noted, not fatal.
+            report = _build(builder, options, settings, stats, signals)
+            await anyio.lowlevel.checkpoint()
             tg.cancel_scope.cancel()  # the crawl is over: stop the signal watcher and display
+    if report is None or report.scan.interrupted != bool(signals):
+        report = _build(builder, options, settings, stats, signals)
+    return report
+
+
+def _build(
+    builder: ReportBuilder,
+    options: ReportOptions,
+    settings: ScanSettings,
+    stats: CrawlStats,
+    signals: Sequence[str],
+) -> Report:
     unreached: list[str] = []
     if signals:
+        left = sum(1 for error in builder.errors if error.code == "ScanInterrupted")
         unreached.append(
             f"interrupted by {signals[0]} after {stats.versions_done} of "
-            f"{stats.versions_discovered} discovered versions; the rest was not read"
+            f"{stats.versions_discovered} discovered versions; "
+            + (
+                "stopped at once by a second signal: versions in flight were not recorded"
+                if len(signals) > 1
+                else f"every version read was evaluated; {left} listings or versions not "
+                "read (errors with code ScanInterrupted)"
+            )
         )
     missed = sum(1 for error in builder.errors if error.code == "ScanDeadlineExceeded")
     if missed and settings.crawl.deadline is not None:

@@ -18,10 +18,13 @@ from pathlib import Path
 from typing import Any, cast
 
 import jsonschema
-import yaml
 
-from auditor.errors import WaiverFileError
+from auditor.errors import InputFileError, PackError, WaiverFileError
+from auditor.inputfiles import MIB, read_text
 from auditor.models import PriorFailure, Report, Result, Waiver, WaiverUse
+from auditor.policy.loader import load_yaml_bounded
+
+MAX_WAIVERS_BYTES = 5 * MIB
 
 
 @cache
@@ -38,20 +41,20 @@ def load_waivers(path: str | Path) -> tuple[Waiver, ...]:
     invalid.
     """
     try:
-        text = Path(path).read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise WaiverFileError(f"{path}: cannot read waivers file: {exc}") from exc
+        text = read_text(Path(path), "a waivers file", MAX_WAIVERS_BYTES)
+    except InputFileError as exc:
+        raise WaiverFileError(str(exc)) from exc
     return parse_waivers(text, str(path))
 
 
 def parse_waivers(text: str, source: str) -> tuple[Waiver, ...]:
     """Waivers from the text of a waivers file; ``source`` names it in errors."""
     try:
-        # BaseLoader keeps every scalar a string, so `expires: 2027-01-31` is checked as text
-        # and `version: 1` is compared as text too.
-        document = yaml.load(text, Loader=yaml.BaseLoader)  # noqa: S506 - BaseLoader is safe
-    except yaml.YAMLError as exc:
-        raise WaiverFileError(f"{source}: not valid YAML: {exc}") from exc
+        # Every scalar a string, so `expires: 2027-01-31` is checked as text and `version: 1`
+        # is compared as text too; the pack bounds hold (nesting, alias expansion).
+        document = load_yaml_bounded(text, source, strings_only=True)
+    except PackError as exc:
+        raise WaiverFileError(str(exc)) from exc
     if isinstance(document, dict) and document.get("version") == "1":
         document = {**document, "version": 1}
     validator = jsonschema.Draft202012Validator(waivers_schema())

@@ -157,6 +157,7 @@ def test_report_rerenders_every_format_from_a_saved_report(
             "report.junit.xml",
             "report.md",
             "report.csv",
+            "report.manifest.json",
         ]
     )
     assert (tmp_path / "again" / "report.json").read_bytes() == saved.read_bytes()
@@ -239,10 +240,10 @@ def test_demo_scans_the_whole_seeded_fleet_and_exits_0_despite_the_gate(
     out = tmp_path / "demo"
     argv = ["demo", "--models", "40", "--rate", "200", "--quiet", "--output-dir", str(out)]
     assert main(argv) == 0
-    printed = capsys.readouterr().out
+    printed = capsys.readouterr()
     fleet = generate_fleet(seed=7, memberships=4, models=40, versions_per_model=(1, 3))
-    assert f"read {fleet.version_count} of {fleet.version_count} versions (0 lost)" in printed
-    assert "FAIL:" in printed  # the seeded fleet is partly non-compliant
+    assert f"read {fleet.version_count} of {fleet.version_count} versions (0 lost)" in printed.out
+    assert "FAIL:" in printed.err  # the seeded fleet is partly non-compliant; verdict: stderr
     document = json.loads((out / "report.json").read_text())
     validate_report_document(document, "report.json")
     assert document["summary"]["versions"] == fleet.version_count
@@ -264,7 +265,7 @@ def test_new_only_verdict_counts_only_the_new_failures(
     argv = ["evaluate", "--input", str(new_in), "--output-dir", str(tmp_path / "new")]
     baseline = ["--baseline", str(tmp_path / "old" / "report.json"), "--fail-on-new-only"]
     assert main([*argv, *baseline]) == 1
-    verdict = capsys.readouterr().out.splitlines()[0]
+    verdict = capsys.readouterr().err.splitlines()[0]
     new_high = sum(
         1 for c in with_kms_gap[0].violations if c in ("kms-key-present", "no-reserved-tag-prefix")
     )

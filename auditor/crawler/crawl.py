@@ -43,6 +43,7 @@ from auditor.errors import (
     CredentialsError,
     DeadlineExceededError,
     MalformedResponseError,
+    ScanInterruptedError,
     ThrottledError,
     UsageError,
 )
@@ -116,6 +117,28 @@ def _arn_field(arn: str | None, index: int) -> str | None:
     return parts[index] or None if len(parts) > index else None
 
 
+class CrawlStop:
+    """Tells running crawls to stop (SIGINT/SIGTERM): no call starts after ``request``, calls
+    in flight are abandoned, and whatever is left (versions, listings) is emitted as a
+    ``ScanInterrupted`` error; what was already read is still emitted."""
+
+    def __init__(self) -> None:
+        self._event = anyio.Event()
+        self.reason = ""
+
+    def request(self, reason: str) -> None:
+        if not self._event.is_set():
+            self.reason = reason
+            self._event.set()
+
+    @property
+    def requested(self) -> bool:
+        return self._event.is_set()
+
+    async def wait(self) -> None:
+        await self._event.wait()
+
+
 @dataclass(frozen=True, slots=True)
 class _Membership:
     id: str
@@ -156,6 +179,7 @@ async def crawl(
     stats: CrawlStats | None = None,
     clock: Clock | None = None,
     rng: random.Random | None = None,
+    stop: CrawlStop | None = None,
 ) -> None:
     """Read every version in ``scope`` from ``api``'s region into ``send_stream``, then close it.
 
@@ -164,10 +188,17 @@ async def crawl(
     (what lets a baseline call a version that was not listed gone). Raises ``UsageError``
     for a malformed model ARN in ``scope`` (before any call).
     To feed one consumer from several regions, pass each crawl a ``send_stream.clone()``.
+    ``stop``: see ``CrawlStop``.
     """
     crawler = _Crawler(api, scope, send_stream, config or CrawlConfig(), stats, clock, rng)
     async with send_stream:
-        await crawler.run()
+        if stop is None:
+            await crawler.run()
+            return
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(crawler.stop_when, stop)
+            await crawler.run()
+            tg.cancel_scope.cancel()
 
 
 async def collect(
@@ -232,6 +263,23 @@ class _Crawler:
         # Set by the first CredentialsError: the credentials are expired or invalid, so every
         # later call would fail the same way; they are not made, and each becomes an error.
         self.halted: CredentialsError | None = None
+        # Set by a CrawlStop: no call starts, the calls in flight (these scopes) are abandoned.
+        self.stopped: str | None = None
+        self._calls: set[anyio.CancelScope] = set()
+
+    async def stop_when(self, stop: CrawlStop) -> None:
+        await stop.wait()
+        self.stopped = stop.reason or "stopped"
+        for call in self._calls:
+            call.cancel()
+
+    def _interrupted(self, op: Operation) -> ScanInterruptedError:
+        return ScanInterruptedError(
+            str(op),
+            "ScanInterrupted",
+            f"not read: the scan was interrupted ({self.stopped})",
+            attempts=0,
+        )
 
     async def run(self) -> None:
         concurrency = self.config.concurrency
@@ -535,19 +583,26 @@ class _Crawler:
         def on_retry(error: ApiError, attempts: int, delay: float) -> None:
             stats.retries += 1
 
-        try:
-            return await call_with_retry(
-                op,
-                attempt,
-                policy=self.config.retry,
-                clock=self.clock,
-                deadline=self.deadline,
-                rng=self.rng,
-                on_retry=on_retry,
-            )
-        except _NotAttempted as error:
-            error.attempts -= 1  # the last "attempt" stopped short of calling
-            raise
+        if self.stopped is not None:
+            raise self._interrupted(op)
+        with anyio.CancelScope() as call:
+            self._calls.add(call)
+            try:
+                return await call_with_retry(
+                    op,
+                    attempt,
+                    policy=self.config.retry,
+                    clock=self.clock,
+                    deadline=self.deadline,
+                    rng=self.rng,
+                    on_retry=on_retry,
+                )
+            except _NotAttempted as error:
+                error.attempts -= 1  # the last "attempt" stopped short of calling
+                raise
+            finally:
+                self._calls.discard(call)
+        raise self._interrupted(op)  # only a CrawlStop cancels ``call``
 
     def _publish_rate(self, op: Operation, pacer: Pacer) -> None:
         self.stats.rates[op] = pacer.controller.rate
@@ -652,6 +707,7 @@ __all__ = [
     "CrawlConfig",
     "CrawlItem",
     "CrawlScope",
+    "CrawlStop",
     "ModelArn",
     "Page",
     "collect",

@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import json
 import re
+import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib.resources import files
@@ -21,7 +22,8 @@ import yaml
 from jsonschema import ValidationError
 from jsonschema.exceptions import best_match
 
-from auditor.errors import PackError
+from auditor.errors import InputFileError, PackError
+from auditor.inputfiles import describe, read_bytes
 from auditor.models import PackRef, PolicyInfo, Severity, Status
 from auditor.policy.policyset import CompiledPolicy, PolicySet
 from auditor.policy.registry import STRUCTURAL_KEYS, CompileContext, compile_condition, leaf_ops
@@ -91,6 +93,16 @@ _PackLoader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+
+
+try:
+    from yaml import CBaseLoader as _BaseLoader
+except ImportError:  # pragma: no cover - PyYAML without libyaml
+    from yaml import BaseLoader as _BaseLoader  # type: ignore[assignment]
+
+
+class _StringsLoader(_BaseLoader):
+    """YAML with every scalar a string (waivers and accounts files)."""
 
 
 # Packs are small, shallow documents. These bounds turn hostile files (a "billion laughs" of
@@ -185,16 +197,31 @@ def _line_map(node: yaml.Node | None, source: str) -> _LineMap:
     return _LineMap(lines)
 
 
-def _parse_yaml(text: str, source: str) -> tuple[Any, _LineMap]:
-    loader: _PackLoader | None = None
+def load_yaml_bounded(text: str, source: str, *, strings_only: bool = False) -> Any:
+    """YAML text as data, within the pack bounds (nesting, alias expansion, duplicate keys):
+    the one reader of YAML files (packs, waivers, accounts). ``strings_only`` keeps every
+    scalar a string (YAML 1.1's ``yes``/``012``/dates stay as written). Raises ``PackError``.
+    """
+    data, _ = _parse_yaml(text, source, _StringsLoader if strings_only else _PackLoader)
+    return data
+
+
+def _parse_yaml(
+    text: str, source: str, loader_class: type[_SafeLoader] | type[_BaseLoader] | None = None
+) -> tuple[Any, _LineMap]:
+    loader: _SafeLoader | _BaseLoader | None = None
     try:
-        loader = _PackLoader(text)  # reads the stream: may already raise (a control character)
+        loader = (loader_class or _PackLoader)(
+            text
+        )  # reads the stream: may already raise (a control character)
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
+        if "nesting depth" in problem:  # libyaml's own bound, deeper than ours
+            raise _too_deep(source, line) from exc
         raise PackError(f"invalid YAML: {problem}", path=source, line=line) from exc
     except RecursionError as exc:
         raise _too_deep(source) from exc
@@ -382,18 +409,22 @@ def _pack_files(paths: Sequence[Path]) -> list[Path]:
         elif path.is_file():
             found.append(path)
         else:
-            raise PackError("no such file or folder", path=str(path))
+            try:
+                mode = path.stat().st_mode
+            except OSError:
+                raise PackError("no such file or folder", path=str(path)) from None
+            if not stat.S_ISFIFO(mode):
+                raise PackError(f"is {describe(mode)}, not a pack file or folder", path=str(path))
+            found.append(path)  # a pipe (`--policies <(...)`): read within the pack limit
     return found
 
 
 def _read_pack(path: Path) -> _RawPack:
     source = str(path)
     try:
-        raw_bytes = path.read_bytes()
-    except OSError as exc:
-        raise PackError(f"cannot read: {exc.strerror}", path=source) from exc
-    if len(raw_bytes) > MAX_PACK_BYTES:
-        raise PackError(f"larger than {MAX_PACK_BYTES} bytes; not a pack", path=source)
+        raw_bytes = read_bytes(path, "a policy pack", MAX_PACK_BYTES)
+    except InputFileError as exc:
+        raise PackError(str(exc).removeprefix(f"{source}: "), path=source) from exc
     try:
         text = raw_bytes.decode("utf-8")
     except UnicodeDecodeError as exc:

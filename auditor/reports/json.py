@@ -25,6 +25,7 @@ from typing import Any, BinaryIO, cast
 import jsonschema
 
 from auditor.errors import ReportInputError
+from auditor.inputfiles import MAX_REPORT_DEPTH, json_nesting_exceeds, too_deep
 from auditor.models import (
     BaselineState,
     ErrorScope,
@@ -570,7 +571,7 @@ def _read_lines(handle: BinaryIO, source: str) -> Report:
         raise _NotTheLayout
     try:
         document = json.loads(layout.frame)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise _NotTheLayout from None  # the whole file is judged, for an exact message
     if not isinstance(document, dict) or "policies" not in document:
         raise _NotTheLayout
@@ -583,16 +584,22 @@ def _read_lines(handle: BinaryIO, source: str) -> Report:
 def _result_lines(handle: BinaryIO, count: int) -> Iterator[Any]:
     for _ in range(count):
         text = handle.readline(_MAX_LINE).rstrip()
+        if json_nesting_exceeds(text, MAX_REPORT_DEPTH):
+            raise _NotTheLayout  # the whole file is judged, against the limit
         try:
             yield json.loads(text[:-1] if text.endswith(b",") else text)
-        except ValueError:
+        except (ValueError, RecursionError):
             # ``{...}, {...}`` on one line is still JSON, just not this layout
             raise _NotTheLayout from None
 
 
 def _parse(data: bytes, source: str) -> Any:
+    if json_nesting_exceeds(data, MAX_REPORT_DEPTH):
+        raise ReportInputError(str(too_deep(source, "a report", MAX_REPORT_DEPTH)))
     try:
         return json.loads(data)
+    except RecursionError:
+        raise ReportInputError(str(too_deep(source, "a report", MAX_REPORT_DEPTH))) from None
     except (UnicodeDecodeError, ValueError) as exc:
         raise ReportInputError(f"{source}: not JSON: {exc}") from exc
 

@@ -66,7 +66,7 @@ accounts:
             "regions",
         ),
         ("defaults: {role_name: A}\naccounts:\n  - {id: '123456789012', colour: red}", "colour"),
-        ("accounts: [", "not valid YAML"),
+        ("accounts: [", "invalid YAML"),
     ],
 )
 def test_invalid_files_are_usage_errors_naming_the_entry(text: str, message: str) -> None:

@@ -9,7 +9,6 @@ import csv
 import io
 import json
 import re
-import time
 from pathlib import Path
 from typing import Any
 
@@ -111,9 +110,7 @@ def test_pack_regexes_are_compiled_once_at_load(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(re, "search", no_compiling)
     monkeypatch.setattr(re, "match", no_compiling)
     hostile = {"name": "a" * 50_000 + "!", "tags": {"a" * 10_000: "x"}}
-    started = time.monotonic()
     verdict = policy_set.evaluate_document(hostile)
-    assert time.monotonic() - started < 5.0  # backtracking would take far longer
     assert verdict.status_of(0) is Status.PASS  # the tag key passes not-regex
 
 
