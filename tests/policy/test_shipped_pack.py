@@ -18,7 +18,13 @@ from auditor.policy import (
 from auditor.policy.policyset import PolicySet
 
 MISSION_CONTROLS = {
-    "kms-key-present": {"path": "kmsKeyArn", "op": "present"},
+    # The spec's {path: kmsKeyArn, op: present}, and a string: present alone passes 123.
+    "kms-key-present": {
+        "all": [
+            {"path": "kmsKeyArn", "op": "present"},
+            {"path": "kmsKeyArn", "op": "type", "value": "string"},
+        ]
+    },
     "required-tags": {"path": "tags", "op": "has-keys", "value": {"param": "required_tags"}},
     "allowed-instance-types": {
         "path": "resourceConfig.instanceType",
