@@ -54,6 +54,16 @@ from auditor.policy.values import (
 )
 
 PARAM_REF = {"$ref": "#/$defs/param-ref"}
+#: The JSON type of the classes ``json.loads`` produces (the hot path's shortcut to json_type).
+_JSON_TYPE_OF = {
+    str: "string",
+    dict: "object",
+    list: "array",
+    bool: "boolean",
+    int: "number",
+    float: "number",
+    type(None): "null",
+}
 #: How evidence for a condition that holds under a ``not`` begins.
 MUST_NOT_HOLD = "must not hold, but does: "
 
@@ -64,6 +74,11 @@ def _identity(subject: Any) -> Any:
 
 def _is_empty(value: Any) -> bool:
     return isinstance(value, str | list | tuple | Mapping) and len(value) == 0
+
+
+def _is_object(value: Any) -> bool:
+    # dict first: a C-level check, much cheaper than the Mapping ABC on the hot path
+    return value.__class__ is dict or isinstance(value, Mapping)
 
 
 def _state(locus: Locus, value: Any) -> str:
@@ -535,9 +550,11 @@ class NotGlob(_Glob):
         return self.evidence(here, value, message)
 
 
-#: RE2 options for pack regexes: errors are raised (as ``re2.error``), never logged to stderr.
+#: RE2 options for pack regexes: errors are raised (as ``re2.error``), never logged to stderr;
+#: no capture groups (only "is it found" is asked, and capturing costs time).
 _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.log_errors = False
+_RE2_OPTIONS.never_capture = True
 
 #: What RE2's parser says, and the construct (absent from RE2, which matches in linear time)
 #: a pack author should hear about.
@@ -592,10 +609,51 @@ def compile_re2(pattern: str) -> Any:
     return compiled
 
 
+#: A regex leaf remembers its answer for at most this many texts of at most this length.
+_MEMO_ENTRIES = 4096
+_MEMO_TEXT_LENGTH = 256
+
+
+def searcher(compiled: Any) -> Callable[[str], bool]:
+    """``found(text)``: whether the compiled RE2 pattern occurs in ``text`` (search semantics).
+
+    Text goes to RE2 as UTF-8 bytes; a lone surrogate (JSON can carry ``"\\ud800"``) is passed
+    through as invalid UTF-8, which no character class matches, instead of raising. The
+    module's ``search`` on ``str`` decodes match offsets back to characters, an order of
+    magnitude slower than the match itself; only a yes/no is needed here, so this calls RE2's
+    ``Match`` directly when the installed google-re2 exposes it (tests check both paths agree).
+    """
+    match = getattr(getattr(compiled, "_regexp", None), "Match", None)
+    anchor = getattr(getattr(getattr(re2, "_re2", None), "RE2", None), "Anchor", None)
+    if match is None or anchor is None:
+        search = compiled.search
+
+        def found_slowly(text: str) -> bool:
+            return search(text.encode("utf-8", "surrogatepass")) is not None
+
+        return found_slowly
+    unanchored = anchor.UNANCHORED
+    # Tag keys, environment and hyperparameter names repeat across a fleet: remember the
+    # answer for short texts, up to a bound (then stop adding: memory stays bounded).
+    remembered: dict[str, bool] = {}
+
+    def found(text: str) -> bool:
+        known = remembered.get(text)
+        if known is not None:
+            return known
+        data = text.encode("utf-8", "surrogatepass")
+        answer = match(unanchored, data, 0, len(data))[0][0] >= 0
+        if len(text) <= _MEMO_TEXT_LENGTH and len(remembered) < _MEMO_ENTRIES:
+            remembered[text] = answer
+        return bool(answer)
+
+    return found
+
+
 @dataclass(frozen=True, slots=True)
 class _Regex(Leaf):
     pattern: str
-    searcher: Callable[[str], Any]
+    found: Callable[[str], bool]
 
     value_schema: ClassVar[dict[str, Any] | None] = {"type": "string"}
     accepts = ("string",)
@@ -607,7 +665,7 @@ class _Regex(Leaf):
             compiled = compile_re2(value)
         except ValueError as exc:
             raise context.error(str(exc), ".value") from exc
-        return value, compiled.search
+        return value, searcher(compiled)
 
 
 @register()
@@ -620,7 +678,7 @@ class Regex(_Regex):
     def test(self, value: Any) -> Truth:
         if not isinstance(value, str):
             return UNKNOWN
-        return FALSE if self.searcher(value) is None else TRUE
+        return TRUE if self.found(value) else FALSE
 
     def expected(self) -> str:
         return f"matching {self.pattern}"
@@ -640,7 +698,7 @@ class NotRegex(_Regex):
     def test(self, value: Any) -> Truth:
         if not isinstance(value, str):
             return UNKNOWN
-        return TRUE if self.searcher(value) is None else FALSE
+        return FALSE if self.found(value) else TRUE
 
     def expected(self) -> str:
         return f"not matching {self.pattern}"
@@ -740,7 +798,7 @@ class HasKeys(Leaf):
         return (tuple(value),)
 
     def test(self, value: Any) -> Truth:
-        if not isinstance(value, Mapping):
+        if not _is_object(value):
             return UNKNOWN
         for key in self.required_keys:
             if key not in value:
@@ -775,7 +833,7 @@ class _Size(Leaf):
         return (int(value),)
 
     def test(self, value: Any) -> Truth:
-        if not isinstance(value, str | list | tuple | Mapping):
+        if not (isinstance(value, str | list | tuple) or _is_object(value)):
             return UNKNOWN
         if self.at_least:
             return TRUE if len(value) >= self.limit else FALSE
@@ -846,9 +904,11 @@ class Type(Leaf):
         return TRUE if "null" in type_names else FALSE
 
     def test(self, value: Any) -> Truth:
-        for name in self.type_names:
-            if has_json_type(value, name):
-                return TRUE
+        name = _JSON_TYPE_OF.get(value.__class__) or json_type(value)
+        if name in self.type_names:
+            return TRUE
+        if name == "number" and "integer" in self.type_names and has_json_type(value, "integer"):
+            return TRUE
         return FALSE
 
     def expected(self) -> str:
@@ -865,6 +925,18 @@ class Type(Leaf):
 
 
 # -- keys / values / items --------------------------------------------------------------------
+
+
+def _object_keys(value: Any) -> Iterable[Any] | None:
+    return value if _is_object(value) else None
+
+
+def _object_values(value: Any) -> Iterable[Any] | None:
+    return value.values() if _is_object(value) else None
+
+
+def _list_items(value: Any) -> Iterable[Any] | None:
+    return value if isinstance(value, list | tuple) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -886,17 +958,15 @@ class _Quantifier(Leaf):
         # Nothing to violate in a missing collection, unless the pack says it must be there.
         return UNKNOWN if missing == "fail" else TRUE
 
-    def elements(self, value: Any) -> Iterable[Any] | None:
-        """The elements the nested check judges; None when ``value`` is not the collection this
-        quantifier reads."""
-        raise NotImplementedError
+    #: The elements the nested check judges, from a value of the right type (else None).
+    elements: ClassVar[Callable[[Any], Iterable[Any] | None]]
 
     def locate(self, here: Locus, value: Any) -> list[tuple[Any, Locus]]:
         """Each element with its locus (only for evidence: the hot path does not build these)."""
         raise NotImplementedError
 
     def test(self, value: Any) -> Truth:
-        elements = self.elements(value)
+        elements = type(self).elements(value)
         if elements is None:
             return UNKNOWN
         check = self.check.truth
@@ -920,7 +990,7 @@ class _Quantifier(Leaf):
         return self.evidence(here, value, message)
 
     def judged(self, value: Any, here: Locus, truth: Truth, wanted: Truth) -> tuple[Evidence, ...]:
-        if truth is TRUE or self.elements(value) is None:
+        if truth is TRUE or type(self).elements(value) is None:
             return Leaf.judged(self, value, here, truth, wanted)
         # FALSE: the elements that are false; UNKNOWN: the elements that could not be judged.
         evidence: list[Evidence] = []
@@ -939,8 +1009,7 @@ class Keys(_Quantifier):
     accepts = ("object",)
     element_noun = "key"
 
-    def elements(self, value: Any) -> Iterable[Any] | None:
-        return value if isinstance(value, Mapping) else None
+    elements = _object_keys
 
     def locate(self, here: Locus, value: Any) -> list[tuple[Any, Locus]]:
         return [(key, here.key(key)) for key in value]
@@ -955,8 +1024,7 @@ class Values(_Quantifier):
     accepts = ("object",)
     element_noun = "value"
 
-    def elements(self, value: Any) -> Iterable[Any] | None:
-        return value.values() if isinstance(value, Mapping) else None
+    elements = _object_values
 
     def locate(self, here: Locus, value: Any) -> list[tuple[Any, Locus]]:
         return [(item, here.value(str(key))) for key, item in value.items()]
@@ -971,8 +1039,7 @@ class Items(_Quantifier):
     accepts = ("array",)
     element_noun = "item"
 
-    def elements(self, value: Any) -> Iterable[Any] | None:
-        return value if isinstance(value, list | tuple) else None
+    elements = _list_items
 
     def locate(self, here: Locus, value: Any) -> list[tuple[Any, Locus]]:
         return [(item, here.item(index)) for index, item in enumerate(value)]

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import re2  # type: ignore[import-untyped]
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from auditor.cli import main
 from auditor.errors import PackError
 from auditor.models import Status
-from auditor.policy.leaves import Regex, compile_re2
+from auditor.policy.leaves import compile_re2, searcher
 
 from .conftest import pack_with
 
@@ -88,14 +91,35 @@ def test_python_only_spellings_are_refused_rather_than_read_differently() -> Non
 
 def test_re2_never_falls_back_to_re() -> None:
     compiled = compile_re2("(?i)^aws:")
-    policy = pack_with({"path": "v", "op": "regex", "value": "^x"}).policies[0]
 
     assert not isinstance(compiled, re.Pattern)
     assert type(compiled).__module__ == "re2"
-    assert isinstance(policy.check, Regex)
-    assert policy.check.searcher.__self__.__class__.__module__ == "re2"  # type: ignore[attr-defined]
     with pytest.raises(re2.error):  # the library raises; it does not hand over to re
         re2.compile("(a)\\1")
+
+
+PATTERNS = ["(?i)^aws:", "^[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*$", "a|b", "^$", "x*", "é$", "(?i)É"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(PATTERNS), st.text(max_size=12) | st.sampled_from(["aws:x", "AWS:", "é"]))
+def test_the_fast_search_agrees_with_the_re2_module(pattern: str, text: str) -> None:
+    compiled = compile_re2(pattern)
+    found = searcher(compiled)
+    public_api_only = searcher(SimpleNamespace(search=compiled.search))  # another re2 layout
+    expected = compiled.search(text.encode("utf-8", "surrogatepass")) is not None
+
+    assert found(text) is expected
+    assert found(text) is expected  # remembered: the same answer
+    assert public_api_only(text) is expected
+
+
+def test_a_lone_surrogate_is_judged_not_raised() -> None:
+    letters_only = "^[\\p{L}]*$"
+
+    assert regex_status(letters_only, "ab") is Status.PASS
+    assert regex_status(letters_only, "a\ud800") is Status.FAIL
+    assert regex_status("x", "\ud800", "not-regex") is Status.PASS
 
 
 def test_a_backreference_in_a_pack_file_exits_2(
