@@ -1,7 +1,8 @@
 """The condition registry: every condition kind, its schema fragment and how it compiles.
 
 A condition kind is a class deriving from ``Condition`` and decorated with ``@register``. It
-owns three things, so that the pack schema and the engine cannot drift apart:
+owns its schema, its compilation and its evaluation, so that the pack schema and the engine
+cannot drift apart:
 
 - ``fragment()``: the JSON Schema (Draft 2020-12) of its spelling in a pack;
 - ``compile(raw, context)``: a compiled, immutable condition, built once at load time;

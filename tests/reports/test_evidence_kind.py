@@ -8,11 +8,13 @@ import csv
 import io
 import json
 import xml.etree.ElementTree as ET
+from typing import Any
 
 from auditor.models import Evidence, EvidenceKind, Report, Result, Status
 from auditor.reports import Format, render
 from auditor.reports.json import load_report
 from tests.reports.canned import POLICIES, make_report, resource, verdict
+from tests.reports.test_html_browser import browser, open_report  # noqa: F401 (fixtures)
 
 KINDS = (
     Evidence("kmsKeyArn", None, "present", "kmsKeyArn is missing; expected x", EvidenceKind.MISSING),
@@ -78,3 +80,16 @@ def test_html_carries_the_kind_of_each_evidence_item() -> None:
 
     assert '"wrong-type"' in html
     assert '"Kind"' in html
+
+
+def test_the_html_evidence_table_shows_the_kind(open_report: Any) -> None:  # noqa: F811
+    page = open_report(kinds_report())
+
+    page.page.locator("button.evidence").first.click()
+
+    text = page.page.locator("tr.detail").inner_text()
+    assert "Kind" in text
+    assert "missing" in text
+    assert "wrong-type" in text
+    assert "violated" in text
+    assert page.problems == []
