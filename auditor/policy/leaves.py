@@ -221,7 +221,7 @@ class Leaf(Condition):
     def judged(self, value: Any, here: Locus, truth: Truth, wanted: Truth) -> tuple[Evidence, ...]:
         """Evidence for a present value whose outcome ``truth`` is not ``wanted``."""
         if truth is UNKNOWN:
-            return (self.wrong_type(value, here, wanted),)
+            return (self.wrong_type(value, here),)
         held = truth is TRUE
         item = self.describe(value, here, held=held)
         return (self._negated(item) if held else item,)
@@ -254,7 +254,7 @@ class Leaf(Condition):
             kind = EvidenceKind.MISSING if truth is UNKNOWN else EvidenceKind.VIOLATED
         return Evidence(path=here.path, actual=None, expected=expected, message=message, kind=kind)
 
-    def wrong_type(self, value: Any, here: Locus, wanted: Truth) -> Evidence:
+    def wrong_type(self, value: Any, here: Locus) -> Evidence:
         """Evidence for a value of a type this op cannot judge."""
         needed = " or ".join(article(t) for t in self.accepts or ())
         message = f"{_state(here, value)}, {article(json_type(value))}; {self.kind} needs {needed}"
