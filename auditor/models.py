@@ -129,6 +129,14 @@ class PolicyInfo:
     frameworks: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
+class EvidenceKind(StrEnum):
+    """What an evidence item shows: a broken rule, or a value that could not be read."""
+
+    VIOLATED = "violated"  # the value was read and breaks the rule
+    MISSING = "missing"  # the value is missing or null, so compliance cannot be shown
+    WRONG_TYPE = "wrong-type"  # the value (or a parent on its path) has the wrong JSON type
+
+
 @dataclass(frozen=True, slots=True)
 class Evidence:
     """Why one leaf condition failed, in a sentence a reviewer understands."""
@@ -137,6 +145,7 @@ class Evidence:
     actual: Any
     expected: Any
     message: str
+    kind: EvidenceKind = EvidenceKind.VIOLATED
 
 
 @dataclass(frozen=True, slots=True)

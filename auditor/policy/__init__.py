@@ -7,6 +7,8 @@ Public API::
     parse_param_override("NAME=VALUE") -> (name, value)
     default_pack_path() -> Path                      # the shipped baseline pack
     PolicySet.evaluate(ModelVersion) -> VersionVerdict
+    CompiledPolicy.judge(dict) -> (Status, evidence)  # the one evaluator of where/check
+    Condition.truth(dict) -> Truth                   # TRUE, FALSE or UNKNOWN (fails closed)
     PolicySet.evaluate_document(dict) -> VersionVerdict
     run_examples(PolicySet) -> [ExampleOutcome | MissingExamples]
     list_policies(PolicySet) -> [PolicyRow]
@@ -23,7 +25,7 @@ from auditor.policy.loader import (
     parse_param_override,
 )
 from auditor.policy.policyset import CompiledPolicy, PolicySet
-from auditor.policy.registry import REGISTRY, Condition, Outcome
+from auditor.policy.registry import REGISTRY, Condition
 from auditor.policy.schema import pack_schema, pack_schema_text
 from auditor.policy.tooling import (
     ExampleOutcome,
@@ -32,6 +34,7 @@ from auditor.policy.tooling import (
     list_policies,
     run_examples,
 )
+from auditor.policy.truth import Truth
 
 __all__ = [
     "REGISTRY",
@@ -39,9 +42,9 @@ __all__ = [
     "Condition",
     "ExampleOutcome",
     "MissingExamples",
-    "Outcome",
     "PolicyRow",
     "PolicySet",
+    "Truth",
     "combinators",
     "default_pack_path",
     "leaves",

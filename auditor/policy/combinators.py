@@ -1,4 +1,11 @@
-"""Combinators: ``all``, ``any`` and ``not`` over nested conditions."""
+"""Combinators: ``all``, ``any`` and ``not`` over nested conditions, in Kleene's logic.
+
+=======  ==================================================================
+``not``  true and false swap; unknown stays unknown
+``all``  false if any is false; else unknown if any is unknown; else true
+``any``  true if any is true; else unknown if any is unknown; else false
+=======  ==================================================================
+"""
 
 from __future__ import annotations
 
@@ -15,6 +22,7 @@ from auditor.policy.registry import (
     compile_condition,
     register,
 )
+from auditor.policy.truth import FALSE, TRUE, UNKNOWN, Truth
 
 
 def _reworded(evidence: tuple[Evidence, ...], prefix: str) -> tuple[Evidence, ...]:
@@ -24,6 +32,7 @@ def _reworded(evidence: tuple[Evidence, ...], prefix: str) -> tuple[Evidence, ..
             actual=item.actual,
             expected=item.expected,
             message=prefix + item.message,
+            kind=item.kind,
         )
         for item in evidence
     )
@@ -57,66 +66,81 @@ class _Combination(Condition):
             )
         )
 
+    def _deciding(
+        self, subject: Any, locus: Locus, outcome: Truth, wanted: Truth
+    ) -> tuple[Evidence, ...]:
+        """Evidence from every nested condition whose outcome is ``outcome``."""
+        evidence: list[Evidence] = []
+        for condition in self.conditions:
+            if condition.truth(subject) is outcome:
+                evidence.extend(condition.explain(subject, locus, wanted))
+        return tuple(evidence)
+
 
 @register(structural=True)
 @dataclass(frozen=True, slots=True)
 class All(_Combination):
-    """Holds when every nested condition holds; evidence from each one that does not."""
+    """Holds when every nested condition holds; false when one is false; else unknown."""
 
     kind = "all"
 
-    def holds(self, subject: Any) -> bool:
-        for condition in self.conditions:  # noqa: SIM110 (hot path: a loop beats all()/any() over a generator)
-            if not condition.holds(subject):
-                return False
-        return True
-
-    def explain(self, subject: Any, locus: Locus) -> tuple[Evidence, ...]:
-        evidence: list[Evidence] = []
+    def truth(self, subject: Any) -> Truth:
+        outcome = TRUE
         for condition in self.conditions:
-            if not condition.holds(subject):
-                evidence.extend(condition.explain(subject, locus))
-        return tuple(evidence)
+            truth = condition.truth(subject)
+            if truth is FALSE:
+                return FALSE
+            if truth is UNKNOWN:
+                outcome = UNKNOWN
+        return outcome
 
-    def explain_holding(self, subject: Any, locus: Locus) -> tuple[Evidence, ...]:
-        evidence: list[Evidence] = []
-        for condition in self.conditions:
-            evidence.extend(condition.explain_holding(subject, locus))
-        return tuple(evidence)
+    def explain(self, subject: Any, locus: Locus, wanted: Truth) -> tuple[Evidence, ...]:
+        outcome = self.truth(subject)
+        if outcome is wanted:
+            return ()
+        # false: the false ones; unknown: the unknown ones; true (under a not): every one.
+        return self._deciding(subject, locus, outcome, wanted)
 
 
 @register(structural=True)
 @dataclass(frozen=True, slots=True)
 class AnyOf(_Combination):
-    """Holds when at least one nested condition holds; evidence from every alternative."""
+    """Holds when at least one nested condition holds; unknown when none holds and one is."""
 
     kind = "any"
 
-    def holds(self, subject: Any) -> bool:
-        for condition in self.conditions:  # noqa: SIM110 (hot path: a loop beats all()/any() over a generator)
-            if condition.holds(subject):
-                return True
-        return False
-
-    def explain(self, subject: Any, locus: Locus) -> tuple[Evidence, ...]:
-        count = len(self.conditions)
-        evidence: list[Evidence] = []
-        for index, condition in enumerate(self.conditions, start=1):
-            prefix = f"none of {count} alternatives holds; alternative {index}: "
-            evidence.extend(_reworded(condition.explain(subject, locus), prefix))
-        return tuple(evidence)
-
-    def explain_holding(self, subject: Any, locus: Locus) -> tuple[Evidence, ...]:
+    def truth(self, subject: Any) -> Truth:
+        outcome = FALSE
         for condition in self.conditions:
-            if condition.holds(subject):
-                return condition.explain_holding(subject, locus)
-        return ()
+            truth = condition.truth(subject)
+            if truth is TRUE:
+                return TRUE
+            if truth is UNKNOWN:
+                outcome = UNKNOWN
+        return outcome
+
+    def explain(self, subject: Any, locus: Locus, wanted: Truth) -> tuple[Evidence, ...]:
+        outcome = self.truth(subject)
+        if outcome is wanted:
+            return ()
+        if wanted is TRUE:  # no alternative holds: what each one says
+            count = len(self.conditions)
+            evidence: list[Evidence] = []
+            for index, condition in enumerate(self.conditions, start=1):
+                prefix = f"none of {count} alternatives holds; alternative {index}: "
+                evidence.extend(_reworded(condition.explain(subject, locus, TRUE), prefix))
+            return tuple(evidence)
+        if outcome is TRUE:  # under a not: the first alternative that holds is enough
+            for condition in self.conditions:
+                if condition.truth(subject) is TRUE:
+                    return condition.explain(subject, locus, FALSE)
+        return self._deciding(subject, locus, UNKNOWN, wanted)
 
 
 @register(structural=True)
 @dataclass(frozen=True, slots=True)
 class Not(Condition):
-    """Holds when the nested condition does not; a failure shows why the nested one held."""
+    """Holds when the nested condition is false; unknown stays unknown (never a pass)."""
 
     condition: Condition
 
@@ -133,15 +157,15 @@ class Not(Condition):
 
     @classmethod
     def compile(cls, raw: Mapping[str, Any], context: CompileContext) -> Condition:
-        return cls(compile_condition(raw["not"], context.at(".not")))
+        return cls(compile_condition(raw["not"], context.inverted()))
 
-    def holds(self, subject: Any) -> bool:
-        return not self.condition.holds(subject)
+    def truth(self, subject: Any) -> Truth:
+        truth = self.condition.truth(subject)
+        if truth is TRUE:
+            return FALSE
+        if truth is FALSE:
+            return TRUE
+        return UNKNOWN
 
-    def explain(self, subject: Any, locus: Locus) -> tuple[Evidence, ...]:
-        return _reworded(
-            self.condition.explain_holding(subject, locus), "must not hold, but does: "
-        )
-
-    def explain_holding(self, subject: Any, locus: Locus) -> tuple[Evidence, ...]:
-        return self.condition.explain(subject, locus)
+    def explain(self, subject: Any, locus: Locus, wanted: Truth) -> tuple[Evidence, ...]:
+        return self.condition.explain(subject, locus, FALSE if wanted is TRUE else TRUE)

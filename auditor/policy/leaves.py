@@ -1,8 +1,17 @@
 """Leaf conditions: one ``op`` on the value at a ``path``.
 
-Every leaf treats a missing or null value the same way: the leaf yields its ``missing``
-outcome (default ``fail``; ``absent`` and the quantifiers default to ``pass``). A value of the
-wrong JSON type for the op makes the leaf fail with evidence that says so; nothing raises.
+An op is one small class: its ``value`` schema, the JSON types it can judge (``accepts``),
+``state`` (what it compiles from its ``value``: the one hook), ``test`` (its outcome on a
+present value) and the words of its evidence. ``Leaf`` does the rest, the same for every op:
+
+- a parent on the path that is not an object (``resourceConfig`` is a list) makes the leaf
+  ``UNKNOWN``, whatever its ``missing`` says: the value may be there, in a shape the path cannot
+  read;
+- a missing or null value yields ``missing_truth``: ``TRUE`` with ``missing: pass``, else
+  ``UNKNOWN``; ``present``, ``absent``, ``type`` and the quantifiers answer existence themselves;
+- a value of a type the op cannot judge (a string under ``lt``) makes ``test`` ``UNKNOWN``.
+
+Nothing raises on any JSON value.
 """
 
 from __future__ import annotations
@@ -10,17 +19,17 @@ from __future__ import annotations
 import fnmatch
 import operator
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, ClassVar
 
+import re2  # type: ignore[import-untyped]  # google-re2 ships no type information
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
-from auditor.models import Evidence
-from auditor.policy.paths import ABSENT, DocPath, Locus
-from auditor.policy.regex_guard import UnsafeRegex, compile_guarded
+from auditor.models import Evidence, EvidenceKind
+from auditor.policy.paths import ABSENT, BLOCKED, DocPath, Found, Locus
 from auditor.policy.registry import (
     CONDITION_REF,
     MISSING_REF,
@@ -28,8 +37,10 @@ from auditor.policy.registry import (
     CompileContext,
     Condition,
     compile_condition,
+    refuse_negated_missing_pass,
     register,
 )
+from auditor.policy.truth import FALSE, TRUE, UNKNOWN, Truth
 from auditor.policy.values import (
     JSON_TYPES,
     article,
@@ -43,6 +54,18 @@ from auditor.policy.values import (
 )
 
 PARAM_REF = {"$ref": "#/$defs/param-ref"}
+#: The JSON type of the classes ``json.loads`` produces (the hot path's shortcut to json_type).
+_JSON_TYPE_OF = {
+    str: "string",
+    dict: "object",
+    list: "array",
+    bool: "boolean",
+    int: "number",
+    float: "number",
+    type(None): "null",
+}
+#: How evidence for a condition that holds under a ``not`` begins.
+MUST_NOT_HOLD = "must not hold, but does: "
 
 
 def _identity(subject: Any) -> Any:
@@ -51,6 +74,11 @@ def _identity(subject: Any) -> Any:
 
 def _is_empty(value: Any) -> bool:
     return isinstance(value, str | list | tuple | Mapping) and len(value) == 0
+
+
+def _is_object(value: Any) -> bool:
+    # dict first: a C-level check, much cheaper than the Mapping ABC on the hot path
+    return value.__class__ is dict or isinstance(value, Mapping)
 
 
 def _state(locus: Locus, value: Any) -> str:
@@ -65,17 +93,16 @@ def _subject(locus: Locus, value: Any) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Leaf(Condition):
-    """Base of every leaf op: path lookup, ``missing`` handling and evidence plumbing."""
+    """Base of every leaf op: path lookup, missing and mistyped values, evidence plumbing."""
 
     path: DocPath | None
     get: Callable[[Any], Any]
-    missing_holds: bool
+    #: The outcome on a missing or null value (``missing_truth``, fixed at load).
+    on_missing: Truth
 
     #: JSON Schema of a literal ``value``; None for ops that take no value.
     value_schema: ClassVar[dict[str, Any] | None] = None
-    #: Whether a missing or null value satisfies the op when ``missing`` is not given.
-    missing_default: ClassVar[bool] = False
-    #: The JSON types the op can judge (for the wrong-type evidence); None means any.
+    #: The JSON types the op can judge; any other type makes it unknown. None means any type.
     accepts: ClassVar[tuple[str, ...] | None] = None
 
     # -- schema and compilation -------------------------------------------------------------
@@ -119,23 +146,24 @@ class Leaf(Condition):
                 "this condition needs a path (only a check nested in keys, values or items "
                 "may leave it out: it then applies to the element itself)"
             )
-        missing = raw.get("missing")
-        missing_holds = cls.missing_default if missing is None else missing == "pass"
+        refuse_negated_missing_pass(raw, context, cls.kind)
         value = cls._resolve_value(raw, context) if cls.value_schema is not None else None
-        return cls.build(path, path.get if path else _identity, missing_holds, value, raw, context)
+        state = cls.state(value, raw, context)
+        on_missing = cls.missing_truth(raw.get("missing"), state)
+        return cls(path, path.get if path else _identity, on_missing, *state)
 
     @classmethod
-    def build(
-        cls,
-        path: DocPath | None,
-        get: Callable[[Any], Any],
-        missing_holds: bool,
-        value: Any,
-        raw: Mapping[str, Any],
-        context: CompileContext,
-    ) -> Leaf:
-        """The compiled leaf from its parsed parts (ops with extra state override this)."""
-        return cls(path, get, missing_holds)
+    def state(cls, value: Any, raw: Mapping[str, Any], context: CompileContext) -> tuple[Any, ...]:
+        """The op's own fields, compiled from its resolved ``value`` (default: the value itself).
+
+        Raises ``PackError`` (``context.error``) for what the schema cannot catch.
+        """
+        return () if cls.value_schema is None else (value,)
+
+    @classmethod
+    def missing_truth(cls, missing: str | None, state: tuple[Any, ...]) -> Truth:
+        """The outcome on a missing or null value: ``missing: pass`` holds, else unknown."""
+        return TRUE if missing == "pass" else UNKNOWN
 
     @classmethod
     def _resolve_value(cls, raw: Mapping[str, Any], context: CompileContext) -> Any:
@@ -158,48 +186,99 @@ class Leaf(Condition):
             )
         return resolved
 
-    # -- evaluation ---------------------------------------------------------------------------
+    # -- evaluation (the hot path) -------------------------------------------------------------
 
-    def holds(self, subject: Any) -> bool:
+    def truth(self, subject: Any) -> Truth:
         value = self.get(subject)
         if value is None:
-            return self.missing_holds
-        return self.judge(value)
+            return self.on_missing
+        if value is BLOCKED:
+            return UNKNOWN
+        return self.test(value)
 
-    def judge(self, value: Any) -> bool:
-        """Whether a present (non-null) value satisfies the op; false for a wrong type."""
+    def test(self, value: Any) -> Truth:
+        """The outcome on a present, non-null value: ``UNKNOWN`` for a type the op cannot judge."""
         raise NotImplementedError
 
-    def explain(self, subject: Any, locus: Locus) -> tuple[Evidence, ...]:
-        return self._explain(subject, locus, held=False)
+    # -- evidence (failures only) ------------------------------------------------------------
 
-    def explain_holding(self, subject: Any, locus: Locus) -> tuple[Evidence, ...]:
-        return self._explain(subject, locus, held=True)
-
-    def _explain(self, subject: Any, locus: Locus, *, held: bool) -> tuple[Evidence, ...]:
+    def explain(self, subject: Any, locus: Locus, wanted: Truth) -> tuple[Evidence, ...]:
         here = locus.join(self.path)
-        value = self.path.find(subject) if self.path is not None else subject
+        found = self.path.find(subject) if self.path is not None else Found(subject)
+        if found.blocked_at is not None:
+            return (self._blocked(locus, here, found),)
+        value = found.value
         if value is None or value is ABSENT:
-            return (self._missing_evidence(here, value, held=held),)
-        if self.accepts is not None and not any(has_json_type(value, t) for t in self.accepts):
-            needed = " or ".join(article(t) for t in self.accepts)
-            message = (
-                f"{_state(here, value)}, {article(json_type(value))}; {self.kind} needs {needed}"
-            )
-            return (self.evidence(here, value, message),)
-        return (self.describe(value, here, held=held),)
+            truth = self.on_missing
+            if truth is wanted:
+                return ()
+            return (self._on_missing(here, value, truth, wanted),)
+        truth = self.test(value)
+        if truth is wanted:
+            return ()
+        return self.judged(value, here, truth, wanted)
 
-    def _missing_evidence(self, here: Locus, value: Any, *, held: bool) -> Evidence:
-        state = "null" if value is None else "missing"
-        if held:
-            message = f"{here.phrase} is {state}, which counts as satisfying {self.kind}"
-        else:
-            message = f"{here.phrase} is {state}; expected {self.expected()}"
-        return Evidence(path=here.path, actual=None, expected=self.expected(), message=message)
+    def judged(self, value: Any, here: Locus, truth: Truth, wanted: Truth) -> tuple[Evidence, ...]:
+        """Evidence for a present value whose outcome ``truth`` is not ``wanted``."""
+        if truth is UNKNOWN:
+            return (self.wrong_type(value, here),)
+        held = truth is TRUE
+        item = self.describe(value, here, held=held)
+        return (self._negated(item) if held else item,)
 
-    def evidence(self, here: Locus, value: Any, message: str) -> Evidence:
+    def _blocked(self, locus: Locus, here: Locus, found: Found) -> Evidence:
+        assert self.path is not None
+        assert found.blocked_at is not None
+        depth = found.blocked_at
+        parent = locus.join(DocPath.parse(self.path.keys[:depth])) if depth else locus
+        message = (
+            f"{_state(parent, found.value)}, {article(json_type(found.value))}, not an object, "
+            f"so {here.phrase} cannot be read"
+        )
         return Evidence(
-            path=here.path, actual=trimmed(value), expected=self.expected(), message=message
+            path=here.path,
+            actual=trimmed(found.value),
+            expected=self.expected(),
+            message=message,
+            kind=EvidenceKind.WRONG_TYPE,
+        )
+
+    def _on_missing(self, here: Locus, value: Any, truth: Truth, wanted: Truth) -> Evidence:
+        state = "null" if value is None else "missing"
+        expected = self.expected() if wanted is TRUE else f"not {self.expected()}"
+        if truth is TRUE:  # held, under a not
+            message = f"{MUST_NOT_HOLD}{here.phrase} is {state}, which satisfies {self.kind}"
+            kind = EvidenceKind.VIOLATED
+        else:
+            message = f"{here.phrase} is {state}; expected {expected}"
+            kind = EvidenceKind.MISSING if truth is UNKNOWN else EvidenceKind.VIOLATED
+        return Evidence(path=here.path, actual=None, expected=expected, message=message, kind=kind)
+
+    def wrong_type(self, value: Any, here: Locus) -> Evidence:
+        """Evidence for a value of a type this op cannot judge."""
+        needed = " or ".join(article(t) for t in self.accepts or ())
+        message = f"{_state(here, value)}, {article(json_type(value))}; {self.kind} needs {needed}"
+        return self.evidence(here, value, message, kind=EvidenceKind.WRONG_TYPE)
+
+    @staticmethod
+    def _negated(item: Evidence) -> Evidence:
+        return Evidence(
+            path=item.path,
+            actual=item.actual,
+            expected=f"not {item.expected}",
+            message=MUST_NOT_HOLD + item.message,
+            kind=item.kind,
+        )
+
+    def evidence(
+        self, here: Locus, value: Any, message: str, kind: EvidenceKind = EvidenceKind.VIOLATED
+    ) -> Evidence:
+        return Evidence(
+            path=here.path,
+            actual=trimmed(value),
+            expected=self.expected(),
+            message=message,
+            kind=kind,
         )
 
     def expected(self) -> str:
@@ -207,7 +286,7 @@ class Leaf(Condition):
         raise NotImplementedError
 
     def describe(self, value: Any, here: Locus, *, held: bool) -> Evidence:
-        """Evidence for a value of an accepted type: why it fails (or holds, when ``held``)."""
+        """Evidence for a value the op judged: why it fails (or holds, when ``held``)."""
         raise NotImplementedError
 
 
@@ -226,12 +305,19 @@ def _literal_validator(op: str) -> Draft202012Validator:
 @register()
 @dataclass(frozen=True, slots=True)
 class Present(Leaf):
-    """Holds when the value exists, is not null and is not an empty string, list or object."""
+    """Holds when the value exists, is not null and is not an empty string, list or object.
+
+    Never unknown on a missing value: that is the question it answers (false).
+    """
 
     kind = "present"
 
-    def judge(self, value: Any) -> bool:
-        return not _is_empty(value)
+    @classmethod
+    def missing_truth(cls, missing: str | None, state: tuple[Any, ...]) -> Truth:
+        return TRUE if missing == "pass" else FALSE
+
+    def test(self, value: Any) -> Truth:
+        return FALSE if _is_empty(value) else TRUE
 
     def expected(self) -> str:
         return "present (not null, not empty)"
@@ -245,13 +331,20 @@ class Present(Leaf):
 @register()
 @dataclass(frozen=True, slots=True)
 class Absent(Leaf):
-    """Holds when the value is missing, null, or an empty string, list or object."""
+    """Holds when the value is missing, null, or an empty string, list or object.
+
+    Never unknown on a missing value: that is the question it answers (true, or false with an
+    explicit ``missing: fail``).
+    """
 
     kind = "absent"
-    missing_default = True
 
-    def judge(self, value: Any) -> bool:
-        return _is_empty(value)
+    @classmethod
+    def missing_truth(cls, missing: str | None, state: tuple[Any, ...]) -> Truth:
+        return FALSE if missing == "fail" else TRUE
+
+    def test(self, value: Any) -> Truth:
+        return TRUE if _is_empty(value) else FALSE
 
     def expected(self) -> str:
         return "absent (missing, null or empty)"
@@ -267,7 +360,7 @@ class Absent(Leaf):
 
 @dataclass(frozen=True, slots=True)
 class _Equality(Leaf):
-    expected_value: Any
+    operand: Any
 
     value_schema: ClassVar[dict[str, Any] | None] = {}
 
@@ -275,18 +368,6 @@ class _Equality(Leaf):
     def value_fragment(cls) -> dict[str, Any]:
         # Any JSON value; an object of the form {param: NAME} names a param.
         return {}
-
-    @classmethod
-    def build(
-        cls,
-        path: DocPath | None,
-        get: Callable[[Any], Any],
-        missing_holds: bool,
-        value: Any,
-        raw: Mapping[str, Any],
-        context: CompileContext,
-    ) -> Leaf:
-        return cls(path, get, missing_holds, value)
 
 
 @register()
@@ -296,11 +377,11 @@ class Eq(_Equality):
 
     kind = "eq"
 
-    def judge(self, value: Any) -> bool:
-        return json_equal(value, self.expected_value)
+    def test(self, value: Any) -> Truth:
+        return TRUE if json_equal(value, self.operand) else FALSE
 
     def expected(self) -> str:
-        return show(self.expected_value)
+        return show(self.operand)
 
     def describe(self, value: Any, here: Locus, *, held: bool) -> Evidence:
         if held:
@@ -315,15 +396,15 @@ class Ne(_Equality):
 
     kind = "ne"
 
-    def judge(self, value: Any) -> bool:
-        return not json_equal(value, self.expected_value)
+    def test(self, value: Any) -> Truth:
+        return FALSE if json_equal(value, self.operand) else TRUE
 
     def expected(self) -> str:
-        return f"not {show(self.expected_value)}"
+        return f"not {show(self.operand)}"
 
     def describe(self, value: Any, here: Locus, *, held: bool) -> Evidence:
         if held:
-            message = f"{_state(here, value)}, not {show(self.expected_value)}"
+            message = f"{_state(here, value)}, not {show(self.operand)}"
         else:
             message = f"{_state(here, value)}, which it must not be"
         return self.evidence(here, value, message)
@@ -337,17 +418,8 @@ class _Membership(Leaf):
     value_schema: ClassVar[dict[str, Any] | None] = {"type": "array"}
 
     @classmethod
-    def build(
-        cls,
-        path: DocPath | None,
-        get: Callable[[Any], Any],
-        missing_holds: bool,
-        value: Any,
-        raw: Mapping[str, Any],
-        context: CompileContext,
-    ) -> Leaf:
-        strings = frozenset(option for option in value if isinstance(option, str))
-        return cls(path, get, missing_holds, tuple(value), strings)
+    def state(cls, value: Any, raw: Mapping[str, Any], context: CompileContext) -> tuple[Any, ...]:
+        return tuple(value), frozenset(option for option in value if isinstance(option, str))
 
     def is_member(self, value: Any) -> bool:
         if isinstance(value, str):
@@ -362,8 +434,8 @@ class In(_Membership):
 
     kind = "in"
 
-    def judge(self, value: Any) -> bool:
-        return self.is_member(value)
+    def test(self, value: Any) -> Truth:
+        return TRUE if self.is_member(value) else FALSE
 
     def expected(self) -> str:
         return f"one of: {show_list(self.options)}"
@@ -383,8 +455,8 @@ class NotIn(_Membership):
 
     kind = "not-in"
 
-    def judge(self, value: Any) -> bool:
-        return not self.is_member(value)
+    def test(self, value: Any) -> Truth:
+        return FALSE if self.is_member(value) else TRUE
 
     def expected(self) -> str:
         return f"none of: {show_list(self.options)}"
@@ -413,19 +485,11 @@ class _Glob(Leaf):
     accepts = ("string",)
 
     @classmethod
-    def build(
-        cls,
-        path: DocPath | None,
-        get: Callable[[Any], Any],
-        missing_holds: bool,
-        value: Any,
-        raw: Mapping[str, Any],
-        context: CompileContext,
-    ) -> Leaf:
+    def state(cls, value: Any, raw: Mapping[str, Any], context: CompileContext) -> tuple[Any, ...]:
         patterns = (value,) if isinstance(value, str) else tuple(value)
-        # fnmatch.translate gives fnmatchcase semantics: case-sensitive on every platform.
-        matchers = tuple(re.compile(fnmatch.translate(pattern)) for pattern in patterns)
-        return cls(path, get, missing_holds, patterns, matchers)
+        # fnmatch.translate gives fnmatchcase semantics: case-sensitive on every platform. Its
+        # patterns match in linear time (Python 3.11+ translates * without backtracking).
+        return patterns, tuple(re.compile(fnmatch.translate(pattern)) for pattern in patterns)
 
     def first_match(self, value: str) -> str | None:
         for pattern, matcher in zip(self.patterns, self.matchers, strict=True):
@@ -433,9 +497,7 @@ class _Glob(Leaf):
                 return pattern
         return None
 
-    def matches(self, value: Any) -> bool:
-        if not isinstance(value, str):
-            return False
+    def matches(self, value: str) -> bool:
         for matcher in self.matchers:  # noqa: SIM110 (hot path: a loop beats all()/any() over a generator)
             if matcher.match(value):
                 return True
@@ -449,8 +511,10 @@ class Glob(_Glob):
 
     kind = "glob"
 
-    def judge(self, value: Any) -> bool:
-        return self.matches(value)
+    def test(self, value: Any) -> Truth:
+        if not isinstance(value, str):
+            return UNKNOWN
+        return TRUE if self.matches(value) else FALSE
 
     def expected(self) -> str:
         return f"matching {show_list(self.patterns)}"
@@ -470,8 +534,10 @@ class NotGlob(_Glob):
 
     kind = "not-glob"
 
-    def judge(self, value: Any) -> bool:
-        return isinstance(value, str) and not self.matches(value)
+    def test(self, value: Any) -> Truth:
+        if not isinstance(value, str):
+            return UNKNOWN
+        return FALSE if self.matches(value) else TRUE
 
     def expected(self) -> str:
         return f"matching none of: {show_list(self.patterns)}"
@@ -484,67 +550,162 @@ class NotGlob(_Glob):
         return self.evidence(here, value, message)
 
 
+#: RE2 options for pack regexes: errors are raised (as ``re2.error``), never logged to stderr;
+#: no capture groups (only "is it found" is asked, and capturing costs time).
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False
+_RE2_OPTIONS.never_capture = True
+
+#: What RE2's parser says, and the construct (absent from RE2, which matches in linear time)
+#: a pack author should hear about.
+_RE2_UNSUPPORTED = (
+    ("(?=", "a lookahead (?=...)"),
+    ("(?!", "a negative lookahead (?!...)"),
+    ("(?<=", "a lookbehind (?<=...)"),
+    ("(?<!", "a negative lookbehind (?<!...)"),
+    ("(?>", "an atomic group (?>...)"),
+    ("*+", "a possessive quantifier"),
+    ("++", "a possessive quantifier"),
+    ("?+", "a possessive quantifier"),
+    ("}+", "a possessive quantifier"),
+    ("\\Z", "\\Z (RE2 writes the end of the text as \\z; $ also matches only at the very end)"),
+    ("\\u", "a \\uXXXX escape (RE2 writes \\x{XXXX})"),
+    ("(?#", "a (?#...) comment"),
+    ("(?x", "verbose mode (?x)"),
+)
+_BACKREFERENCE = re.compile(r"invalid escape sequence: \\[1-9]")
+#: Python reads a{,3} as a{0,3}; RE2 reads it as the literal text "a{,3}".
+_OPEN_LOWER_BOUND = re.compile(r"(?<!\\)\{,[0-9]+\}")
+
+
+def compile_re2(pattern: str) -> Any:
+    """The RE2 form of a pack regex (``search`` semantics, linear time in the input).
+
+    Raises ``ValueError``, naming the construct where it can, for a pattern RE2 cannot run
+    (backreferences, lookaround, possessive and atomic forms: what needs backtracking) or does
+    not parse. RE2 never falls back to a backtracking engine.
+    """
+    try:
+        compiled = re2.compile(pattern, _RE2_OPTIONS)
+    except re2.error as exc:
+        reason = exc.args[0] if exc.args else ""
+        if isinstance(reason, bytes):
+            reason = reason.decode("utf-8", "replace")
+        reason = str(reason)
+        if _BACKREFERENCE.search(reason) or "(?P=" in pattern:
+            construct = "a backreference"
+        else:
+            construct = next((name for marker, name in _RE2_UNSUPPORTED if marker in reason), "")
+        if construct:
+            raise ValueError(
+                f"regex {pattern!r} uses {construct}, which RE2 (linear-time matching) does not "
+                f"support ({reason})"
+            ) from exc
+        raise ValueError(f"invalid regex {pattern!r}: {reason} (RE2 syntax)") from exc
+    if _OPEN_LOWER_BOUND.search(pattern):
+        raise ValueError(
+            f"regex {pattern!r} uses {{,n}}, which RE2 reads as literal text: write {{0,n}}"
+        )
+    return compiled
+
+
+#: A regex leaf remembers its answer for at most this many texts of at most this length.
+_MEMO_ENTRIES = 4096
+_MEMO_TEXT_LENGTH = 256
+
+
+def searcher(compiled: Any) -> Callable[[str], bool]:
+    """``found(text)``: whether the compiled RE2 pattern occurs in ``text`` (search semantics).
+
+    Text goes to RE2 as UTF-8 bytes; a lone surrogate (JSON can carry ``"\\ud800"``) is passed
+    through as invalid UTF-8, which no character class matches, instead of raising. The
+    module's ``search`` on ``str`` decodes match offsets back to characters, an order of
+    magnitude slower than the match itself; only a yes/no is needed here, so this calls RE2's
+    ``Match`` directly when the installed google-re2 exposes it (tests check both paths agree).
+    """
+    match = getattr(getattr(compiled, "_regexp", None), "Match", None)
+    anchor = getattr(getattr(getattr(re2, "_re2", None), "RE2", None), "Anchor", None)
+    if match is None or anchor is None:
+        search = compiled.search
+
+        def found_slowly(text: str) -> bool:
+            return search(text.encode("utf-8", "surrogatepass")) is not None
+
+        return found_slowly
+    unanchored = anchor.UNANCHORED
+    # Tag keys, environment and hyperparameter names repeat across a fleet: remember the
+    # answer for short texts, up to a bound (then stop adding: memory stays bounded).
+    remembered: dict[str, bool] = {}
+
+    def found(text: str) -> bool:
+        known = remembered.get(text)
+        if known is not None:
+            return known
+        data = text.encode("utf-8", "surrogatepass")
+        answer = match(unanchored, data, 0, len(data))[0][0] >= 0
+        if len(text) <= _MEMO_TEXT_LENGTH and len(remembered) < _MEMO_ENTRIES:
+            remembered[text] = answer
+        return bool(answer)
+
+    return found
+
+
 @dataclass(frozen=True, slots=True)
 class _Regex(Leaf):
-    pattern: re.Pattern[str]
+    pattern: str
+    found: Callable[[str], bool]
 
     value_schema: ClassVar[dict[str, Any] | None] = {"type": "string"}
     accepts = ("string",)
 
     @classmethod
-    def build(
-        cls,
-        path: DocPath | None,
-        get: Callable[[Any], Any],
-        missing_holds: bool,
-        value: Any,
-        raw: Mapping[str, Any],
-        context: CompileContext,
-    ) -> Leaf:
-        # Compiled once, here, at load; refused when it could backtrack catastrophically.
+    def state(cls, value: Any, raw: Mapping[str, Any], context: CompileContext) -> tuple[Any, ...]:
+        # Compiled once, here, at load, by RE2: no pattern can make matching backtrack.
         try:
-            pattern = compile_guarded(value)
-        except re.error as exc:
-            raise context.error(f"invalid regex {value!r}: {exc}", ".value") from exc
-        except UnsafeRegex as exc:
-            raise context.error(f"unsafe regex {value!r}: {exc}", ".value") from exc
-        return cls(path, get, missing_holds, pattern)
+            compiled = compile_re2(value)
+        except ValueError as exc:
+            raise context.error(str(exc), ".value") from exc
+        return value, searcher(compiled)
 
 
 @register()
 @dataclass(frozen=True, slots=True)
 class Regex(_Regex):
-    """Holds when the value is a string in which the pattern is found (``re.search``)."""
+    """Holds when the value is a string in which the RE2 pattern is found (search semantics)."""
 
     kind = "regex"
 
-    def judge(self, value: Any) -> bool:
-        return isinstance(value, str) and self.pattern.search(value) is not None
+    def test(self, value: Any) -> Truth:
+        if not isinstance(value, str):
+            return UNKNOWN
+        return TRUE if self.found(value) else FALSE
 
     def expected(self) -> str:
-        return f"matching {self.pattern.pattern}"
+        return f"matching {self.pattern}"
 
     def describe(self, value: Any, here: Locus, *, held: bool) -> Evidence:
         verb = "matches" if held else "does not match"
-        return self.evidence(here, value, f"{_subject(here, value)} {verb} {self.pattern.pattern}")
+        return self.evidence(here, value, f"{_subject(here, value)} {verb} {self.pattern}")
 
 
 @register()
 @dataclass(frozen=True, slots=True)
 class NotRegex(_Regex):
-    """Holds when the value is a string in which the pattern is not found (``re.search``)."""
+    """Holds when the value is a string in which the RE2 pattern is not found."""
 
     kind = "not-regex"
 
-    def judge(self, value: Any) -> bool:
-        return isinstance(value, str) and self.pattern.search(value) is None
+    def test(self, value: Any) -> Truth:
+        if not isinstance(value, str):
+            return UNKNOWN
+        return FALSE if self.found(value) else TRUE
 
     def expected(self) -> str:
-        return f"not matching {self.pattern.pattern}"
+        return f"not matching {self.pattern}"
 
     def describe(self, value: Any, here: Locus, *, held: bool) -> Evidence:
         verb = "does not match" if held else "matches"
-        return self.evidence(here, value, f"{_subject(here, value)} {verb} {self.pattern.pattern}")
+        return self.evidence(here, value, f"{_subject(here, value)} {verb} {self.pattern}")
 
 
 # -- lt / le / gt / ge ------------------------------------------------------------------------
@@ -559,20 +720,10 @@ class _Compare(Leaf):
     symbol: ClassVar[str]
     compare: ClassVar[Callable[[Any, Any], bool]]
 
-    @classmethod
-    def build(
-        cls,
-        path: DocPath | None,
-        get: Callable[[Any], Any],
-        missing_holds: bool,
-        value: Any,
-        raw: Mapping[str, Any],
-        context: CompileContext,
-    ) -> Leaf:
-        return cls(path, get, missing_holds, value)
-
-    def judge(self, value: Any) -> bool:
-        return is_number(value) and type(self).compare(value, self.bound)
+    def test(self, value: Any) -> Truth:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return UNKNOWN
+        return TRUE if type(self).compare(value, self.bound) else FALSE
 
     def expected(self) -> str:
         return f"{self.symbol} {show(self.bound)}"
@@ -643,24 +794,16 @@ class HasKeys(Leaf):
     accepts = ("object",)
 
     @classmethod
-    def build(
-        cls,
-        path: DocPath | None,
-        get: Callable[[Any], Any],
-        missing_holds: bool,
-        value: Any,
-        raw: Mapping[str, Any],
-        context: CompileContext,
-    ) -> Leaf:
-        return cls(path, get, missing_holds, tuple(value))
+    def state(cls, value: Any, raw: Mapping[str, Any], context: CompileContext) -> tuple[Any, ...]:
+        return (tuple(value),)
 
-    def judge(self, value: Any) -> bool:
-        if not isinstance(value, Mapping):
-            return False
-        for key in self.required_keys:  # noqa: SIM110 (hot path: a loop beats all()/any() over a generator)
+    def test(self, value: Any) -> Truth:
+        if not _is_object(value):
+            return UNKNOWN
+        for key in self.required_keys:
             if key not in value:
-                return False
-        return True
+                return FALSE
+        return TRUE
 
     def expected(self) -> str:
         return f"keys {show_list(self.required_keys)}"
@@ -686,21 +829,15 @@ class _Size(Leaf):
     at_least: ClassVar[bool]
 
     @classmethod
-    def build(
-        cls,
-        path: DocPath | None,
-        get: Callable[[Any], Any],
-        missing_holds: bool,
-        value: Any,
-        raw: Mapping[str, Any],
-        context: CompileContext,
-    ) -> Leaf:
-        return cls(path, get, missing_holds, int(value))
+    def state(cls, value: Any, raw: Mapping[str, Any], context: CompileContext) -> tuple[Any, ...]:
+        return (int(value),)
 
-    def judge(self, value: Any) -> bool:
-        if not isinstance(value, str | list | tuple | Mapping):
-            return False
-        return len(value) >= self.limit if self.at_least else len(value) <= self.limit
+    def test(self, value: Any) -> Truth:
+        if not (isinstance(value, str | list | tuple) or _is_object(value)):
+            return UNKNOWN
+        if self.at_least:
+            return TRUE if len(value) >= self.limit else FALSE
+        return TRUE if len(value) <= self.limit else FALSE
 
     def expected(self) -> str:
         return f"{'at least' if self.at_least else 'at most'} {self.limit}"
@@ -743,8 +880,7 @@ class Type(Leaf):
     """Holds when the value is of one of the JSON types in ``value``.
 
     ``integer`` follows JSON Schema: an int, or a float with no fraction (``1.0``); never a
-    boolean. ``null`` counts as missing, so ``{op: type, value: null}`` holds only with
-    ``missing: pass`` (use ``absent`` instead).
+    boolean. A missing value has type ``null``: never unknown, that is the question it answers.
     """
 
     type_names: tuple[str, ...]
@@ -757,19 +893,23 @@ class Type(Leaf):
     }
 
     @classmethod
-    def build(
-        cls,
-        path: DocPath | None,
-        get: Callable[[Any], Any],
-        missing_holds: bool,
-        value: Any,
-        raw: Mapping[str, Any],
-        context: CompileContext,
-    ) -> Leaf:
-        return cls(path, get, missing_holds, (value,) if isinstance(value, str) else tuple(value))
+    def state(cls, value: Any, raw: Mapping[str, Any], context: CompileContext) -> tuple[Any, ...]:
+        return ((value,) if isinstance(value, str) else tuple(value),)
 
-    def judge(self, value: Any) -> bool:
-        return any(has_json_type(value, name) for name in self.type_names)
+    @classmethod
+    def missing_truth(cls, missing: str | None, state: tuple[Any, ...]) -> Truth:
+        if missing is not None:
+            return TRUE if missing == "pass" else FALSE
+        (type_names,) = state
+        return TRUE if "null" in type_names else FALSE
+
+    def test(self, value: Any) -> Truth:
+        name = _JSON_TYPE_OF.get(value.__class__) or json_type(value)
+        if name in self.type_names:
+            return TRUE
+        if name == "number" and "integer" in self.type_names and has_json_type(value, "integer"):
+            return TRUE
+        return FALSE
 
     def expected(self) -> str:
         return " or ".join(article(name) for name in self.type_names)
@@ -787,11 +927,22 @@ class Type(Leaf):
 # -- keys / values / items --------------------------------------------------------------------
 
 
+def _object_keys(value: Any) -> Iterable[Any] | None:
+    return value if _is_object(value) else None
+
+
+def _object_values(value: Any) -> Iterable[Any] | None:
+    return value.values() if _is_object(value) else None
+
+
+def _list_items(value: Any) -> Iterable[Any] | None:
+    return value if isinstance(value, list | tuple) else None
+
+
 @dataclass(frozen=True, slots=True)
 class _Quantifier(Leaf):
     check: Condition
 
-    missing_default = True
     element_noun: ClassVar[str]
 
     @classmethod
@@ -799,20 +950,34 @@ class _Quantifier(Leaf):
         return {"check": CONDITION_REF}
 
     @classmethod
-    def build(
-        cls,
-        path: DocPath | None,
-        get: Callable[[Any], Any],
-        missing_holds: bool,
-        value: Any,
-        raw: Mapping[str, Any],
-        context: CompileContext,
-    ) -> Leaf:
-        return cls(path, get, missing_holds, compile_condition(raw["check"], context.element()))
+    def state(cls, value: Any, raw: Mapping[str, Any], context: CompileContext) -> tuple[Any, ...]:
+        return (compile_condition(raw["check"], context.element()),)
+
+    @classmethod
+    def missing_truth(cls, missing: str | None, state: tuple[Any, ...]) -> Truth:
+        # Nothing to violate in a missing collection, unless the pack says it must be there.
+        return UNKNOWN if missing == "fail" else TRUE
+
+    #: The elements the nested check judges, from a value of the right type (else None).
+    elements: ClassVar[Callable[[Any], Iterable[Any] | None]]
 
     def locate(self, here: Locus, value: Any) -> list[tuple[Any, Locus]]:
         """Each element with its locus (only for evidence: the hot path does not build these)."""
         raise NotImplementedError
+
+    def test(self, value: Any) -> Truth:
+        elements = type(self).elements(value)
+        if elements is None:
+            return UNKNOWN
+        check = self.check.truth
+        outcome = TRUE
+        for element in elements:
+            truth = check(element)
+            if truth is FALSE:
+                return FALSE
+            if truth is UNKNOWN:
+                outcome = UNKNOWN
+        return outcome
 
     def expected(self) -> str:
         return f"every {self.element_noun} satisfies the nested check"
@@ -824,19 +989,15 @@ class _Quantifier(Leaf):
         )
         return self.evidence(here, value, message)
 
-    def _explain(self, subject: Any, locus: Locus, *, held: bool) -> tuple[Evidence, ...]:
-        here = locus.join(self.path)
-        value = self.path.find(subject) if self.path is not None else subject
-        if held or value is None or value is ABSENT or not self.judge_type(value):
-            return Leaf._explain(self, subject, locus, held=held)
+    def judged(self, value: Any, here: Locus, truth: Truth, wanted: Truth) -> tuple[Evidence, ...]:
+        if truth is TRUE or type(self).elements(value) is None:
+            return Leaf.judged(self, value, here, truth, wanted)
+        # FALSE: the elements that are false; UNKNOWN: the elements that could not be judged.
         evidence: list[Evidence] = []
         for element, element_locus in self.locate(here, value):
-            if not self.check.holds(element):
-                evidence.extend(self.check.explain(element, element_locus))
+            if self.check.truth(element) is truth:
+                evidence.extend(self.check.explain(element, element_locus, TRUE))
         return tuple(evidence)
-
-    def judge_type(self, value: Any) -> bool:
-        raise NotImplementedError
 
 
 @register()
@@ -848,17 +1009,7 @@ class Keys(_Quantifier):
     accepts = ("object",)
     element_noun = "key"
 
-    def judge(self, value: Any) -> bool:
-        if not isinstance(value, Mapping):
-            return False
-        check = self.check.holds
-        for key in value:  # noqa: SIM110 (hot path: a loop beats all()/any() over a generator)
-            if not check(key):
-                return False
-        return True
-
-    def judge_type(self, value: Any) -> bool:
-        return isinstance(value, Mapping)
+    elements = _object_keys
 
     def locate(self, here: Locus, value: Any) -> list[tuple[Any, Locus]]:
         return [(key, here.key(key)) for key in value]
@@ -873,17 +1024,7 @@ class Values(_Quantifier):
     accepts = ("object",)
     element_noun = "value"
 
-    def judge(self, value: Any) -> bool:
-        if not isinstance(value, Mapping):
-            return False
-        check = self.check.holds
-        for item in value.values():  # noqa: SIM110 (hot path: a loop beats all()/any() over a generator)
-            if not check(item):
-                return False
-        return True
-
-    def judge_type(self, value: Any) -> bool:
-        return isinstance(value, Mapping)
+    elements = _object_values
 
     def locate(self, here: Locus, value: Any) -> list[tuple[Any, Locus]]:
         return [(item, here.value(str(key))) for key, item in value.items()]
@@ -898,17 +1039,7 @@ class Items(_Quantifier):
     accepts = ("array",)
     element_noun = "item"
 
-    def judge(self, value: Any) -> bool:
-        if not isinstance(value, list | tuple):
-            return False
-        check = self.check.holds
-        for item in value:  # noqa: SIM110 (hot path: a loop beats all()/any() over a generator)
-            if not check(item):
-                return False
-        return True
-
-    def judge_type(self, value: Any) -> bool:
-        return isinstance(value, list | tuple)
+    elements = _list_items
 
     def locate(self, here: Locus, value: Any) -> list[tuple[Any, Locus]]:
         return [(item, here.item(index)) for index, item in enumerate(value)]

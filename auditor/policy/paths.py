@@ -19,7 +19,21 @@ class _Absent:
         return "ABSENT"
 
 
+class _Blocked:
+    """The lookup result when a parent on the path is not an object (a list, a string...).
+
+    That is not "missing": the value may well be there, in a shape the path cannot read, so a
+    leaf on it is unknown whatever its ``missing`` says.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "BLOCKED"
+
+
 ABSENT: Any = _Absent()
+BLOCKED: Any = _Blocked()
 
 
 def key_segment(key: str) -> str:
@@ -28,7 +42,8 @@ def key_segment(key: str) -> str:
 
 
 def _lookup(keys: tuple[str, ...]) -> Callable[[Any], Any]:
-    """A function returning the value at ``keys``, or None when it is missing or null."""
+    """A function returning the value at ``keys``: None when it is missing or null (or a parent
+    is), ``BLOCKED`` when a parent is neither an object nor null."""
     if len(keys) == 1:
         (only,) = keys
 
@@ -37,7 +52,7 @@ def _lookup(keys: tuple[str, ...]) -> Callable[[Any], Any]:
                 return subject.get(only)
             if isinstance(subject, Mapping):
                 return subject.get(only)
-            return None
+            return None if subject is None else BLOCKED
 
         return lookup_one
 
@@ -46,35 +61,50 @@ def _lookup(keys: tuple[str, ...]) -> Callable[[Any], Any]:
             # dict first: a C-level check, much cheaper than the Mapping ABC on the hot path
             if isinstance(subject, dict) or isinstance(subject, Mapping):  # noqa: SIM101
                 subject = subject.get(key)
-            else:
+            elif subject is None:
                 return None
+            else:
+                return BLOCKED
         return subject
 
     return lookup
 
 
 @dataclass(frozen=True, slots=True)
+class Found:
+    """What a path finds, for evidence: the value (``ABSENT`` when a key does not exist, None
+    for null), or the parent that blocked it (``blocked_at`` keys in) and its value."""
+
+    value: Any
+    blocked_at: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class DocPath:
-    """A compiled path: its keys, how it reads, and a fast lookup (None when missing or null)."""
+    """A compiled path: its keys, how it reads, and a fast lookup (see ``_lookup``)."""
 
     keys: tuple[str, ...]
     display: str
     get: Callable[[Any], Any]
 
     @classmethod
-    def parse(cls, spec: str | list[str]) -> DocPath:
+    def parse(cls, spec: str | list[str] | tuple[str, ...]) -> DocPath:
         """From ``a.b.c`` or ``[a, "b.c"]`` (a list for keys that contain dots)."""
         keys = tuple(spec.split(".")) if isinstance(spec, str) else tuple(spec)
         display = "".join(key_segment(key) for key in keys).removeprefix(".")
         return cls(keys=keys, display=display, get=_lookup(keys))
 
-    def find(self, subject: Any) -> Any:
-        """The value at this path, ``ABSENT`` when a key does not exist (null stays None)."""
-        for key in self.keys:
-            if not isinstance(subject, Mapping) or key not in subject:
-                return ABSENT
+    def find(self, subject: Any) -> Found:
+        """The value at this path, or where the path was blocked (only for evidence)."""
+        for depth, key in enumerate(self.keys):
+            if subject is None:
+                return Found(ABSENT)
+            if not isinstance(subject, Mapping):
+                return Found(subject, blocked_at=depth)
+            if key not in subject:
+                return Found(ABSENT)
             subject = subject[key]
-        return subject
+        return Found(subject)
 
 
 class Locus(NamedTuple):

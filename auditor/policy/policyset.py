@@ -1,8 +1,12 @@
-"""Compiled policies and the set the scanner evaluates: the engine's hot path."""
+"""Compiled policies and the set the scanner evaluates: the engine's hot path.
+
+``CompiledPolicy.judge`` is the one evaluator of ``where``/``check``: the scan and ``auditor
+evaluate`` (through ``PolicySet.evaluate``), ``auditor policies test`` and the tests all call it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,8 +23,13 @@ from auditor.models import (
 )
 from auditor.policy.paths import ROOT
 from auditor.policy.registry import Condition
+from auditor.policy.truth import FALSE, TRUE
 
 _PASS, _FAIL, _SKIP = encode_statuses([Status.PASS, Status.FAIL, Status.SKIP])
+_PASSED: tuple[Status, tuple[Evidence, ...]] = (Status.PASS, ())
+_SKIPPED: tuple[Status, tuple[Evidence, ...]] = (Status.SKIP, ())
+_FAILED = Status.FAIL
+_SKIP_STATUS = Status.SKIP
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,12 +49,17 @@ class CompiledPolicy:
         return self.info.id
 
     def judge(self, document: Mapping[str, Any]) -> tuple[Status, tuple[Evidence, ...]]:
-        """This policy's status on one document, with evidence when it fails."""
-        if self.where is not None and not self.where.holds(document):
-            return Status.SKIP, ()
-        if self.check.holds(document):
-            return Status.PASS, ()
-        return Status.FAIL, self.check.explain(document, ROOT)
+        """This policy's status on one document, with evidence when it fails.
+
+        ``where`` false: skip (unknown is not out of scope: the check decides). Check true:
+        pass; false or unknown: fail, with evidence of what broke the rule or could not be read.
+        """
+        where = self.where
+        if where is not None and where.truth(document) is FALSE:
+            return _SKIPPED
+        if self.check.truth(document) is TRUE:
+            return _PASSED
+        return _FAILED, self.check.explain(document, ROOT, TRUE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,13 +75,15 @@ class PolicySet:
     params: Mapping[str, Any]
     enabled: tuple[CompiledPolicy, ...] = field(init=False)
     infos: tuple[PolicyInfo, ...] = field(init=False)
-    _plan: tuple[tuple[PolicyInfo, Condition | None, Condition], ...] = field(init=False)
+    _plan: tuple[tuple[PolicyInfo, Callable[[Any], tuple[Status, tuple[Evidence, ...]]]], ...] = (
+        field(init=False)
+    )
 
     def __post_init__(self) -> None:
         enabled = tuple(policy for policy in self.policies if policy.enabled)
         object.__setattr__(self, "enabled", enabled)
         object.__setattr__(self, "infos", tuple(policy.info for policy in enabled))
-        plan = tuple((policy.info, policy.where, policy.check) for policy in enabled)
+        plan = tuple((policy.info, policy.judge) for policy in enabled)
         object.__setattr__(self, "_plan", plan)
 
     def __iter__(self) -> Iterator[CompiledPolicy]:
@@ -85,21 +101,15 @@ class PolicySet:
         document = version.document
         statuses = bytearray()
         failures: list[Result] = []
-        for info, where, check in self._plan:
-            if where is not None and not where.holds(document):
-                statuses.append(_SKIP)
-            elif check.holds(document):
-                statuses.append(_PASS)
-            else:
+        for info, judge in self._plan:
+            status, evidence = judge(document)
+            if status is _FAILED:
                 statuses.append(_FAIL)
                 failures.append(
-                    Result(
-                        policy=info,
-                        resource=version.resource,
-                        status=Status.FAIL,
-                        evidence=check.explain(document, ROOT),
-                    )
+                    Result(policy=info, resource=version.resource, status=status, evidence=evidence)
                 )
+            else:
+                statuses.append(_SKIP if status is _SKIP_STATUS else _PASS)
         return VersionVerdict(
             resource=version.resource, statuses=bytes(statuses), failures=tuple(failures)
         )

@@ -1,11 +1,14 @@
 """The condition registry: every condition kind, its schema fragment and how it compiles.
 
 A condition kind is a class deriving from ``Condition`` and decorated with ``@register``. It
-owns three things, so that the pack schema and the engine cannot drift apart:
+owns its schema, its compilation and its evaluation, so that the pack schema and the engine
+cannot drift apart:
 
 - ``fragment()``: the JSON Schema (Draft 2020-12) of its spelling in a pack;
 - ``compile(raw, context)``: a compiled, immutable condition, built once at load time;
-- ``holds(subject)`` (the hot path) and ``explain(subject, locus)`` (only for failures).
+- ``truth(subject)``, the hot path: ``TRUE``, ``FALSE`` or ``UNKNOWN`` (``auditor.policy.truth``);
+- ``explain(subject, locus, wanted)``, only for failures: evidence for why the outcome is not
+  ``wanted`` (``TRUE`` for a check; ``FALSE`` for a condition under an odd number of ``not``).
 
 ``auditor.policy.schema.pack_schema()`` assembles the pack schema from this registry.
 """
@@ -14,12 +17,13 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar, TypeVar
 
 from auditor.errors import PackError
 from auditor.models import Evidence
-from auditor.policy.paths import ROOT, Locus
+from auditor.policy.paths import Locus
+from auditor.policy.truth import Truth
 
 #: The ``$ref`` a fragment uses for a nested condition.
 CONDITION_REF = {"$ref": "#/$defs/condition"}
@@ -27,17 +31,6 @@ CONDITION_REF = {"$ref": "#/$defs/condition"}
 PATH_REF = {"$ref": "#/$defs/path"}
 #: The ``$ref`` a fragment uses for ``missing``.
 MISSING_REF = {"$ref": "#/$defs/missing"}
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """A condition's verdict on one document: passed, or failed with evidence."""
-
-    passed: bool
-    evidence: tuple[Evidence, ...] = ()
-
-
-PASSED = Outcome(passed=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,28 +43,20 @@ class CompileContext:
     policy_id: str | None = None
     line_of: Callable[[str], int | None] = lambda json_path: None
     in_element: bool = False
+    #: Whether this node sits under an odd number of ``not`` (quantifiers keep the parity).
+    negated: bool = False
 
     def at(self, suffix: str) -> CompileContext:
-        """The context of a child node (``suffix`` like ``.check`` or ``[2]``)."""
-        return CompileContext(
-            params=self.params,
-            json_path=self.json_path + suffix,
-            pack_path=self.pack_path,
-            policy_id=self.policy_id,
-            line_of=self.line_of,
-            in_element=self.in_element,
-        )
+        """The context of a child node (``suffix`` like ``.all[0]`` or ``.not``)."""
+        return replace(self, json_path=self.json_path + suffix)
 
     def element(self) -> CompileContext:
         """The context of a check nested in ``keys``/``values``/``items``."""
-        return CompileContext(
-            params=self.params,
-            json_path=self.json_path + ".check",
-            pack_path=self.pack_path,
-            policy_id=self.policy_id,
-            line_of=self.line_of,
-            in_element=True,
-        )
+        return replace(self, json_path=self.json_path + ".check", in_element=True)
+
+    def inverted(self) -> CompileContext:
+        """The context of the condition under a ``not``."""
+        return replace(self, json_path=self.json_path + ".not", negated=not self.negated)
 
     def error(self, message: str, suffix: str = "") -> PackError:
         """A ``PackError`` located at this node (or its child ``suffix``)."""
@@ -86,7 +71,10 @@ class CompileContext:
 
 
 class Condition(ABC):
-    """A compiled condition: pure, immutable, never raises on any JSON document."""
+    """A compiled condition: pure, immutable, never raises on any JSON document.
+
+    ``truth`` is the only thing the hot path calls; ``explain`` runs only for a failure.
+    """
 
     __slots__ = ()
 
@@ -104,22 +92,15 @@ class Condition(ABC):
         """The compiled condition; raises ``PackError`` for what the schema cannot catch."""
 
     @abstractmethod
-    def holds(self, subject: Any) -> bool:
-        """Whether the subject (a document, or an element under a quantifier) satisfies this."""
+    def truth(self, subject: Any) -> Truth:
+        """This condition's outcome on the subject (a document, or an element under a
+        quantifier): ``UNKNOWN`` when what it needs cannot be read."""
 
     @abstractmethod
-    def explain(self, subject: Any, locus: Locus) -> tuple[Evidence, ...]:
-        """Why ``holds(subject)`` is false: one evidence item per failing leaf."""
-
-    @abstractmethod
-    def explain_holding(self, subject: Any, locus: Locus) -> tuple[Evidence, ...]:
-        """Why ``holds(subject)`` is true (what a failing ``not`` reports)."""
-
-    def evaluate(self, document: Any) -> Outcome:
-        """Pass, or fail with evidence."""
-        if self.holds(document):
-            return PASSED
-        return Outcome(passed=False, evidence=self.explain(document, ROOT))
+    def explain(self, subject: Any, locus: Locus, wanted: Truth) -> tuple[Evidence, ...]:
+        """Why ``truth(subject)`` is not ``wanted`` (``TRUE`` or ``FALSE``): one evidence item
+        per leaf that decides it. An unknown outcome reports the values that could not be read,
+        whatever was wanted; ``()`` when the outcome is ``wanted``."""
 
 
 #: Every condition kind, by its key: leaf ops and the keys ``all``, ``any``, ``not``, ``schema``.
@@ -158,3 +139,44 @@ def compile_condition(raw: Mapping[str, Any], context: CompileContext) -> Condit
         if key in raw:
             return REGISTRY[key].compile(raw, context)
     raise context.error("a condition needs an op or one of " + ", ".join(STRUCTURAL_KEYS))
+
+
+#: For each op, the op that holds where it does not (on values of the right type): what to
+#: write instead of ``{not: {op: X, missing: pass}}``.
+COMPLEMENT_OP = {
+    "present": "absent",
+    "absent": "present",
+    "eq": "ne",
+    "ne": "eq",
+    "in": "not-in",
+    "not-in": "in",
+    "glob": "not-glob",
+    "not-glob": "glob",
+    "regex": "not-regex",
+    "not-regex": "regex",
+    "lt": "ge",
+    "le": "gt",
+    "gt": "le",
+    "ge": "lt",
+    "min-items": "max-items (one less)",
+    "max-items": "min-items (one more)",
+}
+
+
+def refuse_negated_missing_pass(raw: Mapping[str, Any], context: CompileContext, kind: str) -> None:
+    """Raise ``PackError`` for ``missing: pass`` under an odd number of ``not``: the leaf holds
+    on a missing value and the ``not`` turns that into false, so the author's "a missing value
+    is fine" becomes a failure (or, in a ``where``, a skip)."""
+    if not (context.negated and raw.get("missing") == "pass"):
+        return
+    complement = COMPLEMENT_OP.get(kind)
+    instead = (
+        f"write {{op: {complement}, missing: pass}} without the 'not' instead"
+        if complement is not None
+        else "rewrite the condition without the 'not'"
+    )
+    raise context.error(
+        f"'missing: pass' under an odd number of 'not's: on a missing value the {kind} leaf "
+        f"holds and the 'not' turns that into false; {instead}",
+        ".missing",
+    )

@@ -1,4 +1,8 @@
-"""The escape hatch: ``{schema: {...}}`` validates the document (or the value at ``path``)."""
+"""The escape hatch: ``{schema: {...}}`` validates the document (or the value at ``path``).
+
+Unknown when the value at ``path`` is missing or null (unless ``missing: pass``) or a parent on
+the path is not an object; else true or false.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +14,18 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
-from auditor.models import Evidence
-from auditor.policy.paths import ABSENT, DocPath, Locus, key_segment
-from auditor.policy.registry import MISSING_REF, PATH_REF, CompileContext, Condition, register
-from auditor.policy.values import cut, show, trimmed
+from auditor.models import Evidence, EvidenceKind
+from auditor.policy.paths import ABSENT, BLOCKED, DocPath, Found, Locus, key_segment
+from auditor.policy.registry import (
+    MISSING_REF,
+    PATH_REF,
+    CompileContext,
+    Condition,
+    refuse_negated_missing_pass,
+    register,
+)
+from auditor.policy.truth import FALSE, TRUE, UNKNOWN, Truth
+from auditor.policy.values import article, cut, json_type, show, trimmed
 
 #: At most this many schema errors become evidence for one document.
 MAX_SCHEMA_ERRORS = 5
@@ -30,7 +42,7 @@ class SchemaCheck(Condition):
 
     path: DocPath | None
     get: Callable[[Any], Any]
-    missing_holds: bool
+    on_missing: Truth
     validator: Draft202012Validator
 
     kind = "schema"
@@ -60,33 +72,54 @@ class SchemaCheck(Condition):
             raise context.error(
                 f"not a valid JSON Schema: {exc.message}", ".schema" + where
             ) from exc
+        refuse_negated_missing_pass(raw, context, cls.kind)
         path = DocPath.parse(raw["path"]) if "path" in raw else None
         return cls(
             path=path,
             get=path.get if path is not None else _whole,
-            missing_holds=raw.get("missing", "fail") == "pass",
+            on_missing=TRUE if raw.get("missing") == "pass" else UNKNOWN,
             validator=Draft202012Validator(raw["schema"]),
         )
 
-    def holds(self, subject: Any) -> bool:
+    def truth(self, subject: Any) -> Truth:
         value = self.get(subject)
         if value is None:
-            return self.missing_holds
-        return bool(self.validator.is_valid(value))
+            return self.on_missing
+        if value is BLOCKED:
+            return UNKNOWN
+        return TRUE if self.validator.is_valid(value) else FALSE
 
-    def explain(self, subject: Any, locus: Locus) -> tuple[Evidence, ...]:
+    def explain(self, subject: Any, locus: Locus, wanted: Truth) -> tuple[Evidence, ...]:
+        outcome = self.truth(subject)
+        if outcome is wanted:
+            return ()
         here = locus.join(self.path)
-        value = self.path.find(subject) if self.path is not None else subject
+        found = self.path.find(subject) if self.path is not None else Found(subject)
+        value = found.value
+        if found.blocked_at is not None:
+            assert self.path is not None
+            depth = found.blocked_at
+            parent = locus.join(DocPath.parse(self.path.keys[:depth])) if depth else locus
+            message = (
+                f"{parent.phrase} is {show(value)}, {article(json_type(value))}, not an object, "
+                f"so {here.phrase} cannot be read"
+            )
+            return (Evidence(here.path, trimmed(value), _VALID, message, EvidenceKind.WRONG_TYPE),)
         if value is None or value is ABSENT:
             state = "null" if value is None else "missing"
-            return (
-                Evidence(
-                    here.path,
-                    None,
-                    "valid against the schema",
-                    f"{here.phrase} is {state}; expected a value valid against the schema",
-                ),
-            )
+            if outcome is TRUE:  # missing: pass, under a not
+                message = (
+                    f"must not hold, but does: {here.phrase} is {state}, which counts as valid"
+                )
+                return (Evidence(here.path, None, _INVALID, message),)
+            message = f"{here.phrase} is {state}; expected a value valid against the schema"
+            return (Evidence(here.path, None, _VALID, message, EvidenceKind.MISSING),)
+        if outcome is TRUE:
+            message = f"must not hold, but does: {here.phrase} is valid against the schema"
+            return (Evidence(here.path, trimmed(value), _INVALID, message),)
+        return self._schema_errors(value, here)
+
+    def _schema_errors(self, value: Any, here: Locus) -> tuple[Evidence, ...]:
         evidence = []
         errors = sorted(
             self.validator.iter_errors(value),
@@ -109,10 +142,6 @@ class SchemaCheck(Condition):
             )
         return tuple(evidence)
 
-    def explain_holding(self, subject: Any, locus: Locus) -> tuple[Evidence, ...]:
-        here = locus.join(self.path)
-        value = self.get(subject)
-        message = f"{here.phrase} is valid against the schema"
-        if value is None:
-            message = f"{here.phrase} is missing, which counts as valid"
-        return (Evidence(here.path, trimmed(value), "not valid against the schema", message),)
+
+_VALID = "valid against the schema"
+_INVALID = "not valid against the schema"

@@ -8,7 +8,7 @@ import io
 from collections.abc import Iterator
 
 from auditor.models import Report, Resource, Result
-from auditor.reports._text import failure_message
+from auditor.reports._text import evidence_kinds, failure_message
 
 COLUMNS = (
     "id",
@@ -30,6 +30,7 @@ COLUMNS = (
     "region",
     "resource_status",
     "evidence",
+    "evidence_kind",
 )
 
 # A spreadsheet treats a cell starting with one of these as a formula (CSV injection).
@@ -99,7 +100,7 @@ def _lines(report: Report) -> Iterator[str]:
             else:
                 hasher = hashers[index].copy()
                 hasher.update(suffix)
-                yield f"{hasher.hexdigest()[:32]},{policy_texts[index]}{middles[code]}{resource_text},\r\n"
+                yield f"{hasher.hexdigest()[:32]},{policy_texts[index]}{middles[code]}{resource_text},,\r\n"
 
 
 def _failure_row(result: Result, policy_cells: list[str], resource_cells: list[str]) -> list[str]:
@@ -115,4 +116,5 @@ def _failure_row(result: Result, policy_cells: list[str], resource_cells: list[s
         "" if result.baseline is None else str(result.baseline),
         *resource_cells,
         cell(failure_message(result)),
+        evidence_kinds(result),
     ]

@@ -110,7 +110,13 @@ class _FailureEntries:
                 number,
                 self.position[result.policy_id],
                 [
-                    [item.path, dump_value(item.actual), dump_value(item.expected), item.message]
+                    [
+                        item.path,
+                        dump_value(item.actual),
+                        dump_value(item.expected),
+                        item.message,
+                        str(item.kind),
+                    ]
                     for item in result.evidence
                 ],
                 waiver,

@@ -30,6 +30,7 @@ from auditor.models import (
     BaselineState,
     ErrorScope,
     Evidence,
+    EvidenceKind,
     Gate,
     ListingComplete,
     PackRef,
@@ -133,7 +134,8 @@ def _waiver_fields(waiver: Waiver) -> dict[str, Any]:
 def _evidence_json(evidence: Sequence[Evidence]) -> str:
     items = [
         f'{{"path":{_string(item.path)},"actual":{dump_value(item.actual)},'
-        f'"expected":{dump_value(item.expected)},"message":{_string(item.message)}}}'
+        f'"expected":{dump_value(item.expected)},"message":{_string(item.message)},'
+        f'"kind":"{item.kind.value}"}}'
         for item in evidence
     ]
     return "[" + ",".join(items) + "]"
@@ -422,7 +424,8 @@ _RESOURCE_KEYS = frozenset(
         "status",
     )
 )
-_EVIDENCE_KEYS = frozenset(("path", "actual", "expected", "message"))
+_EVIDENCE_KEYS = frozenset(("path", "actual", "expected", "message", "kind"))
+_EVIDENCE_KINDS = frozenset(kind.value for kind in EvidenceKind)
 _WAIVER_STRINGS = ("policy", "resource", "version", "reason", "expires", "approved_by")
 _WAIVER_KEYS = frozenset(_WAIVER_STRINGS)
 _WAIVER_KEYS_WITH_INDEX = _WAIVER_KEYS | {"index"}
@@ -510,6 +513,7 @@ def _evidence_is_valid(evidence: list[Any]) -> bool:
             and item.keys() == _EVIDENCE_KEYS
             and type(item["path"]) is str
             and type(item["message"]) is str
+            and item["kind"] in _EVIDENCE_KINDS
         ):
             return False
     return True
@@ -875,7 +879,11 @@ class _Loader:
             status=Status.FAIL,
             evidence=tuple(
                 Evidence(
-                    path=e["path"], actual=e["actual"], expected=e["expected"], message=e["message"]
+                    path=e["path"],
+                    actual=e["actual"],
+                    expected=e["expected"],
+                    message=e["message"],
+                    kind=EvidenceKind(e["kind"]),
                 )
                 for e in item["evidence"]
             ),

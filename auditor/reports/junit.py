@@ -110,7 +110,7 @@ def _failure_body(result: Result) -> str:
         return f"<skipped message={attr(f'waived until {waiver.expires}: {waiver.reason}')}/>"
     lines = [
         f"{item.path}: {item.message}\n  actual: {dump_value(item.actual)}\n"
-        f"  expected: {dump_value(item.expected)}"
+        f"  expected: {dump_value(item.expected)}\n  kind: {item.kind}"
         for item in result.evidence
     ]
     details = "\n".join(lines) or result.policy.title

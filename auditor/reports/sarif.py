@@ -147,6 +147,7 @@ def _result(result: Result, rule_index: int, pack_paths: dict[str, str]) -> dict
                     "actual": json_safe(item.actual),
                     "expected": json_safe(item.expected),
                     "message": item.message,
+                    "kind": str(item.kind),
                 }
                 for item in result.evidence
             ],

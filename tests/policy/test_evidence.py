@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from auditor.models import Evidence
+from auditor.models import Evidence, EvidenceKind
 
 from .conftest import pack_with
 
@@ -125,3 +125,90 @@ def test_schema_condition_points_inside_the_value() -> None:
 
     assert item.path == "resourceConfig.volumeSizeInGB"
     assert item.message == "resourceConfig.volumeSizeInGB: 11 is greater than the maximum of 10"
+
+
+def test_each_evidence_item_says_whether_the_rule_broke_or_the_value_was_unreadable() -> None:
+    (violated,) = evidence_for({"path": "v", "op": "le", "value": 4}, {"v": 5})
+    (missing,) = evidence_for({"path": "v", "op": "le", "value": 4}, {"v": None})
+    (mistyped,) = evidence_for({"path": "v", "op": "le", "value": 4}, {"v": "3"})
+
+    assert violated.kind is EvidenceKind.VIOLATED
+    assert missing.kind is EvidenceKind.MISSING
+    assert missing.message == "v is null; expected <= 4"
+    assert mistyped.kind is EvidenceKind.WRONG_TYPE
+
+
+def test_an_unknown_under_not_reports_the_unreadable_value_not_what_held() -> None:
+    (item,) = evidence_for(
+        {"not": {"path": "kmsKeyArn", "op": "glob", "value": "*:alias/aws/*"}}, {}
+    )
+    (typed,) = evidence_for(
+        {"not": {"path": "kmsKeyArn", "op": "glob", "value": "*:alias/aws/*"}}, {"kmsKeyArn": 123}
+    )
+
+    assert item.kind is EvidenceKind.MISSING
+    assert item.message == "kmsKeyArn is missing; expected not matching *:alias/aws/*"
+    assert item.expected == "not matching *:alias/aws/*"
+    assert typed.kind is EvidenceKind.WRONG_TYPE
+    assert typed.message == "kmsKeyArn is 123, a number; glob needs a string"
+
+
+def test_a_parent_that_is_not_an_object_is_named_with_its_value() -> None:
+    (item,) = evidence_for(
+        {"path": "resourceConfig.instanceCount", "op": "le", "value": 4, "missing": "pass"},
+        {"resourceConfig": [{"instanceCount": 8}]},
+    )
+
+    assert item.kind is EvidenceKind.WRONG_TYPE
+    assert item.path == "resourceConfig.instanceCount"
+    assert item.actual == [{"instanceCount": 8}]
+    assert item.message == (
+        'resourceConfig is [{"instanceCount": 8}], an array, not an object, '
+        "so resourceConfig.instanceCount cannot be read"
+    )
+
+
+def test_a_quantifier_names_the_elements_it_could_not_judge() -> None:
+    evidence = evidence_for(
+        {"path": "tags", "op": "values", "check": {"not": {"op": "glob", "value": "*secret*"}}},
+        {"tags": {"owner": "ml", "count": 3, "flag": True}},
+    )
+
+    assert [(item.path, item.kind, item.message) for item in evidence] == [
+        ("tags.count", EvidenceKind.WRONG_TYPE, "tags.count is 3, a number; glob needs a string"),
+        ("tags.flag", EvidenceKind.WRONG_TYPE, "tags.flag is true, a boolean; glob needs a string"),
+    ]
+
+
+def test_a_false_element_is_reported_and_unknown_ones_are_not_needed() -> None:
+    evidence = evidence_for(
+        {"path": "tags", "op": "values", "check": {"op": "regex", "value": "^[a-z]+$"}},
+        {"tags": {"a": "OK", "b": 3}},
+    )
+
+    assert [(item.path, item.kind) for item in evidence] == [("tags.a", EvidenceKind.VIOLATED)]
+
+
+def test_an_unknown_any_reports_each_alternative_with_its_kind() -> None:
+    evidence = evidence_for(
+        {
+            "any": [
+                {"path": "kmsKeyArn", "op": "regex", "value": "^arn:aws:kms:"},
+                {"not": {"path": "tags.exempt", "op": "eq", "value": "true"}},
+            ]
+        },
+        {"tags": {"exempt": "true"}},
+    )
+
+    assert [(item.kind, item.message) for item in evidence] == [
+        (
+            EvidenceKind.MISSING,
+            "none of 2 alternatives holds; alternative 1: kmsKeyArn is missing; "
+            "expected matching ^arn:aws:kms:",
+        ),
+        (
+            EvidenceKind.VIOLATED,
+            "none of 2 alternatives holds; alternative 2: must not hold, but does: "
+            "tags.exempt is 'true'",
+        ),
+    ]

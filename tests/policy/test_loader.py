@@ -310,3 +310,103 @@ def test_yaml_booleans_in_place_of_strings_get_a_quoting_hint(write_pack: WriteP
 
     assert error.json_path == "$.policies[0].id"
     assert "quote it" in error.detail
+
+
+@pytest.mark.parametrize(
+    ("check", "line", "json_path", "instead"),
+    [
+        (
+            "{not: {path: kmsKeyArn, op: glob, value: '*:alias/aws/*', missing: pass}}",
+            6,
+            "$.policies[0].check.not.missing",
+            "write {op: not-glob, missing: pass} without the 'not' instead",
+        ),
+        (
+            "\n      any:\n        - {path: a, op: present}\n"
+            "        - not: {path: status, op: eq, value: X, missing: pass}",
+            9,
+            "$.policies[0].check.any[1].not.missing",
+            "{op: ne, missing: pass}",
+        ),
+        (
+            "{not: {path: tags, op: keys, check: {op: regex, value: x, missing: pass}}}",
+            6,
+            "$.policies[0].check.not.check.missing",
+            "{op: not-regex, missing: pass}",
+        ),
+        (
+            "{not: {not: {not: {path: n, op: le, value: 1, missing: pass}}}}",
+            6,
+            "$.policies[0].check.not.not.not.missing",
+            "{op: gt, missing: pass}",
+        ),
+        (
+            "{not: {path: tags, op: values, missing: pass, check: {op: present}}}",
+            6,
+            "$.policies[0].check.not.missing",
+            "rewrite the condition without the 'not'",
+        ),
+        (
+            "{not: {path: v, schema: {type: string}, missing: pass}}",
+            6,
+            "$.policies[0].check.not.missing",
+            "rewrite the condition without the 'not'",
+        ),
+    ],
+)
+def test_missing_pass_under_an_odd_number_of_nots_is_refused_naming_the_positive_op(
+    write_pack: WritePack, check: str, line: int, json_path: str, instead: str
+) -> None:
+    path = write_pack(HEADER + policy_yaml("flipped", check))
+
+    error = refused([path])
+
+    assert error.policy_id == "flipped"
+    assert error.line == line
+    assert error.json_path == json_path
+    assert "'missing: pass' under an odd number of 'not's" in error.detail
+    assert instead in error.detail
+
+
+def test_missing_pass_under_an_even_number_of_nots_or_in_a_where_loads(
+    write_pack: WritePack,
+) -> None:
+    checks = [
+        "{not: {not: {path: a, op: eq, value: 1, missing: pass}}}",
+        "{path: a, op: ne, value: 1, missing: pass}",
+        "{not: {path: a, op: eq, value: 1, missing: fail}}",
+    ]
+    text = HEADER + "".join(policy_yaml(f"p{index}", check) for index, check in enumerate(checks))
+
+    policy_set = load_packs([write_pack(text)])
+
+    assert [info.id for info in policy_set.infos] == ["p0", "p1", "p2"]
+
+
+def test_missing_pass_under_a_not_in_a_where_is_refused_too(write_pack: WritePack) -> None:
+    text = (
+        HEADER
+        + policy_yaml("scoped").rstrip("\n")
+        + ("\n    where: {not: {path: status, op: eq, value: DELETED, missing: pass}}\n")
+    )
+
+    error = refused([write_pack(text)])
+
+    assert error.json_path == "$.policies[0].where.not.missing"
+    assert "{op: ne, missing: pass}" in error.detail
+
+
+def test_missing_pass_under_a_not_exits_2_through_the_cli(
+    write_pack: WritePack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from auditor.cli import main
+
+    path = write_pack(
+        HEADER + policy_yaml("flipped", "{not: {path: v, op: in, value: [a], missing: pass}}")
+    )
+
+    assert main(["policies", "validate", str(path)]) == 2
+
+    _, err = capsys.readouterr()
+    assert f"{path}:6: policy 'flipped'" in err
+    assert "{op: not-in, missing: pass}" in err

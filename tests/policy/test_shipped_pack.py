@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -18,7 +20,13 @@ from auditor.policy import (
 from auditor.policy.policyset import PolicySet
 
 MISSION_CONTROLS = {
-    "kms-key-present": {"path": "kmsKeyArn", "op": "present"},
+    # The spec's {path: kmsKeyArn, op: present}, and a string: present alone passes 123.
+    "kms-key-present": {
+        "all": [
+            {"path": "kmsKeyArn", "op": "present"},
+            {"path": "kmsKeyArn", "op": "type", "value": "string"},
+        ]
+    },
     "required-tags": {"path": "tags", "op": "has-keys", "value": {"param": "required_tags"}},
     "allowed-instance-types": {
         "path": "resourceConfig.instanceType",
@@ -168,3 +176,111 @@ def test_failing_example_is_reported_with_policy_and_index(baseline: PolicySet) 
     assert bad[0].evidence[0].message.startswith("a is missing")
     warnings = [o.describe() for o in outcomes if isinstance(o, MissingExamples)]
     assert warnings == ["p: warning: no fail example", "q: warning: no pass and fail example"]
+
+
+def gone(*path: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """A copy of a document without the value at ``path``."""
+
+    def change(document: dict[str, Any]) -> dict[str, Any]:
+        changed = copy.deepcopy(document)
+        here = changed
+        for key in path[:-1]:
+            here = here[key]
+        del here[path[-1]]
+        return changed
+
+    return change
+
+
+def put(value: Any, *path: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """A copy of a document with ``value`` at ``path``."""
+
+    def change(document: dict[str, Any]) -> dict[str, Any]:
+        changed = copy.deepcopy(document)
+        here = changed
+        for key in path[:-1]:
+            here = here[key]
+        here[path[-1]] = value
+        return changed
+
+    return change
+
+
+FAIL, PASS, SKIP = Status.FAIL, Status.PASS, Status.SKIP
+# Each shipped policy, on the compliant model with the data it reads taken away and with it
+# mistyped: never a pass for what cannot be shown compliant. The passes on missing data are
+# the ones the pack documents (a missing collection has nothing to violate; metricsStatus and
+# instanceCount have compliant API defaults).
+MISSING_AND_MISTYPED: dict[str, list[tuple[Callable[[dict[str, Any]], dict[str, Any]], Status]]] = {
+    "kms-key-present": [(gone("kmsKeyArn"), FAIL), (put(123, "kmsKeyArn"), FAIL)],
+    "required-tags": [(put(None, "tags"), FAIL), (put(["owner", "cost-center"], "tags"), FAIL)],
+    "allowed-instance-types": [
+        (gone("resourceConfig", "instanceType"), FAIL),
+        (put([{"instanceType": "ml.m5.xlarge"}], "resourceConfig"), FAIL),
+    ],
+    "max-training-runtime": [
+        (put(None, "stoppingCondition"), FAIL),
+        (put("3600", "stoppingCondition", "maxRuntimeInSeconds"), FAIL),
+        (put(True, "stoppingCondition", "maxRuntimeInSeconds"), FAIL),
+    ],
+    "no-reserved-tag-prefix": [(gone("tags"), PASS), (put(["aws:x"], "tags"), FAIL)],
+    "tag-count-limit": [
+        (gone("tags"), PASS),
+        (put("owner=a", "tags"), FAIL),
+        (put(["a"], "tags"), FAIL),
+    ],
+    "tag-length-limits": [
+        (put({"owner": None}, "tags"), FAIL),
+        (put({"owner": ["ml-team"]}, "tags"), FAIL),
+        (put(7, "tags"), FAIL),
+    ],
+    "tag-allowed-characters": [
+        (put({"owner": None}, "tags"), FAIL),
+        (put({"owner": 1}, "tags"), FAIL),
+    ],
+    "kms-key-arn-well-formed": [(put(None, "kmsKeyArn"), SKIP), (put(123, "kmsKeyArn"), FAIL)],
+    "no-reserved-environment-prefix": [
+        (gone("environment"), PASS),
+        (put(["A=1"], "environment"), FAIL),
+    ],
+    "no-reserved-hyperparameter-prefix": [
+        (gone("hyperparameters"), PASS),
+        (put("epochs=1", "hyperparameters"), FAIL),
+    ],
+    "training-image-pinned": [
+        (gone("trainingContainerImageDigest"), FAIL),
+        (put(1, "trainingContainerImageDigest"), FAIL),
+    ],
+    "training-logs-published": [
+        (put(None, "logsStatus"), FAIL),
+        (put(["PUBLISH_SUCCEEDED"], "logsStatus"), FAIL),
+    ],
+    "training-metrics-published": [(gone("metricsStatus"), PASS), (put(1, "metricsStatus"), FAIL)],
+    "max-instance-count": [
+        (gone("resourceConfig", "instanceCount"), PASS),
+        (put("1", "resourceConfig", "instanceCount"), FAIL),
+        (put([{"instanceCount": 1}], "resourceConfig"), FAIL),
+    ],
+    "max-volume-size": [
+        (gone("resourceConfig", "volumeSizeInGB"), FAIL),
+        (put("100", "resourceConfig", "volumeSizeInGB"), FAIL),
+    ],
+    "not-left-failed": [(gone("status"), FAIL), (put(["ACTIVE"], "status"), FAIL)],
+}
+
+
+def test_missing_and_mistyped_data_never_pass_a_shipped_policy(
+    baseline: PolicySet, compliant: dict[str, Any]
+) -> None:
+    assert set(MISSING_AND_MISTYPED) == {policy.id for policy in baseline}
+    for policy_id, cases in MISSING_AND_MISTYPED.items():
+        policy = baseline.get(policy_id)
+        assert policy is not None
+        assert policy.judge(compliant)[0] is Status.PASS, policy_id
+        for change, expected in cases:
+            document = change(compliant)
+
+            status, evidence = policy.judge(document)
+
+            assert status is expected, (policy_id, change)
+            assert bool(evidence) is (expected is Status.FAIL)

@@ -75,6 +75,7 @@ def test_one_result_per_policy_and_version_with_resource_and_stable_id(report: R
         "actual": {"owner": None, "nested": [1, 2.5, True]},
         "expected": ["owner", "data-classification"],
         "message": "encryption-at-rest failed on model-1",
+        "kind": "violated",
     }
     waived = [r for r in results if r["waiver"] is not None]
     assert [(r["policy_id"], r["waiver"]["expires"]) for r in waived] == [

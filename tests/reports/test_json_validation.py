@@ -66,7 +66,13 @@ resources = st.fixed_dictionaries(
     }
 )
 evidence_items = st.fixed_dictionaries(
-    {"path": texts, "actual": json_values, "expected": json_values, "message": texts}
+    {
+        "path": texts,
+        "actual": json_values,
+        "expected": json_values,
+        "message": texts,
+        "kind": st.sampled_from(["violated", "missing", "wrong-type"]),
+    }
 )
 waivers = st.fixed_dictionaries(
     {

@@ -29,7 +29,7 @@
     var parts = [p[0], p[1], p[2], r[0], r[1], r[2], r[3], r[4], r[5], statusOf(key)];
     var i = failureAt.get(key);
     if (i !== undefined) {
-      failures[i][2].forEach(function (e) { parts.push(e[0], e[1], e[2], e[3]); });
+      failures[i][2].forEach(function (e) { parts.push(e[0], e[1], e[2], e[3], e[4]); });
       parts.push(failures[i][4], failures[i][5]);
     }
     hit = parts.join("\u0000").toLowerCase();
@@ -126,7 +126,7 @@
     td.colSpan = 8;
     var table = document.createElement("table");
     var head = table.createTHead().insertRow();
-    ["Path", "Actual", "Expected", "Message"].forEach(function (h) {
+    ["Path", "Actual", "Expected", "Message", "Kind"].forEach(function (h) {
       var th = document.createElement("th"); th.textContent = h; head.appendChild(th);
     });
     var body = table.createTBody();
@@ -140,6 +140,7 @@
         pre.textContent = shown; c.appendChild(pre);
       });
       cell(row, e[3]);
+      cell(row, e[4], "kind-" + e[4]);
     });
     td.appendChild(table);
     var meta = document.createElement("p");
