@@ -32,8 +32,10 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 from auditor.arns import TrainedModelArn, parse_trained_model_arn
 from auditor.crawler.api import CleanRoomsApi, Operation, Page
 from auditor.crawler.ratecontrol import Pacer, RateConfig, RateController
+from auditor.crawler.redact import redact
 from auditor.crawler.retry import AnyioClock, Clock, Deadline, RetryPolicy, call_with_retry
 from auditor.crawler.stats import CrawlStats
+from auditor.documents import MALFORMED_RESPONSE, check_document
 from auditor.errors import (
     ApiError,
     ConnectionFailure,
@@ -390,13 +392,21 @@ class _Crawler:
         except ApiError as error:
             await self._fail(ErrorScope.VERSION, op, error, model=model, version=version)
             return
+        checked = check_document(document)
+        document = checked.document
         read_version = _str_or_none(document.get("versionIdentifier"))
         if version.version_identifier is None and read_version is not None:
             key = (model.arn, read_version)
             if key in self.seen_versions:
                 return
             self.seen_versions.add(key)
+            version = _Version(model, read_version)
+        # a record that breaks the contract is still judged (its mistyped values fail
+        # closed) and is reported as well
         await self.out.send(ModelVersion(resource=_resource(document, version), document=document))
+        if not checked.conforms:
+            malformed = MalformedResponseError(str(op), MALFORMED_RESPONSE, redact(checked.message))
+            await self._fail(ErrorScope.VERSION, op, malformed, model=model, version=version)
 
     # --- calls and errors -------------------------------------------------------------------
 

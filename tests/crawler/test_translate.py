@@ -6,7 +6,7 @@ import pytest
 from botocore import exceptions as boto
 
 from auditor.crawler.api import Operation
-from auditor.crawler.translate import iso8601, to_document, to_page, translate_error
+from auditor.crawler.translate import WIRE_BODY, iso8601, to_document, to_page, translate_error
 from auditor.errors import (
     AccessDeniedError,
     ApiError,
@@ -100,13 +100,15 @@ def test_timestamps_become_iso8601_utc_and_metadata_is_dropped() -> None:
     assert iso8601(datetime(2026, 1, 1)) == "2026-01-01T00:00:00Z"
 
 
-@pytest.mark.parametrize(
-    "body",
-    [{}, {"trainedModelArn": 17}, {"trainedModelArn": "arn:x", "versionIdentifier": 3}, []],
-)
-def test_a_get_body_without_its_basic_shape_is_malformed(body: object) -> None:
-    with pytest.raises(MalformedResponseError):
-        to_document(GET, body)  # type: ignore[arg-type]
+@pytest.mark.parametrize("body", [[], "x", 3])
+def test_a_get_body_that_is_no_object_is_malformed(body: object) -> None:
+    with pytest.raises(MalformedResponseError, match="body is not a JSON object"):
+        to_document(GET, {WIRE_BODY: body})
+
+
+def test_a_get_body_is_handed_on_as_it_came_over_the_wire() -> None:
+    record = {"trainedModelArn": 17, "stoppingCondition": {"maxRuntimeInSeconds": True}}
+    assert to_document(GET, {WIRE_BODY: record, "ResponseMetadata": {}}) is record
 
 
 def test_a_list_page_without_its_items_list_is_malformed_not_empty() -> None:
