@@ -140,17 +140,15 @@ def output_shape() -> StructureShape:
 
 
 @cache
-def _root(shape: StructureShape | None = None) -> _Node:
-    return _compile(shape if shape is not None else output_shape(), {})
+def _root() -> _Node:
+    return _compile(output_shape(), {})
 
 
-def check_document(
-    record: Mapping[str, Any], shape: StructureShape | None = None
-) -> CheckedDocument:
-    """``record`` judged against GetTrainedModel's output shape (or ``shape``), and the
-    document policies see (see the module docstring). Never raises on bad data."""
+def check_document(record: Any) -> CheckedDocument:
+    """``record`` judged against GetTrainedModel's output shape, and the document policies
+    see (see the module docstring). Never raises on bad data."""
     problems: list[Problem] = []
-    document = _walk(_root(shape), record, "", problems)
+    document = _walk(_root(), record, "", problems)
     if not isinstance(document, Mapping):
         document = {}
     return CheckedDocument(document=document, problems=tuple(problems))

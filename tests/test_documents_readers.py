@@ -19,13 +19,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
 from auditor.cli import main
+from auditor.crawler import collect, open_aws_api
 from auditor.emulator import EmulatorConfig, EmulatorServer, Fault, FaultKind
 from auditor.fleet import Fleet, FleetModel, generate_fleet, load_fleet
+from auditor.inputs import read_input
+from auditor.models import ModelVersion, ScanError
 from auditor.reports.json import validate_report_document
 
 REGION = "us-east-1"
@@ -89,6 +93,13 @@ def errors_of(report: dict[str, Any]) -> list[tuple[Any, ...]]:
 
 def version_key(model: FleetModel, index: int) -> str:
     return f"{model.arn}#{model.versions[index].version_identifier}"
+
+
+async def crawl_documents() -> dict[tuple[str, str | None], Any]:
+    async with open_aws_api() as api:
+        items = await collect(api)
+    assert not [item for item in items if isinstance(item, ScanError)]
+    return {item.resource.key: item.document for item in items if isinstance(item, ModelVersion)}
 
 
 # --- (a) the AWS CLI ------------------------------------------------------------------------
@@ -174,8 +185,23 @@ def test_evaluate_of_aws_cli_outputs_equals_a_scan_of_the_same_versions(
         aws_env.setenv("AWS_ENDPOINT_URL_CLEANROOMS", server.endpoint_url)
         aws_env.setenv("AWS_ENDPOINT_URL_CLEANROOMSML", server.endpoint_url)
         scan_code, scanned = scan(tmp_path)
+        crawled = anyio.run(crawl_documents)
     evaluate_code, evaluated = evaluate(tmp_path, saved)
 
+    # the very documents policies judge: the same from the wire and from the CLI's output
+    saved_documents = {
+        item.resource.key: item.document
+        for item in read_input(saved)
+        if isinstance(item, ModelVersion)
+    }
+    assert crawled == saved_documents
+    assert len(crawled) == fleet.version_count
+    assert crawled[first.arn, first.versions[0].version_identifier]["createTime"] == (
+        "2026-01-01T00:00:00Z"
+    )
+    assert crawled[second.arn, second.versions[0].version_identifier]["updateTime"] == (
+        "2026-01-01T03:00:00Z"
+    )
     assert scanned["summary"]["versions"] == fleet.version_count
     assert scanned["errors"] == evaluated["errors"] == []
     assert results_of(scanned) == results_of(evaluated)

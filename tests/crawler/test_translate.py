@@ -1,12 +1,21 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from botocore import exceptions as boto
 
 from auditor.crawler.api import Operation
-from auditor.crawler.translate import WIRE_BODY, iso8601, to_document, to_page, translate_error
+from auditor.crawler.translate import (
+    WIRE_BODY,
+    NotJson,
+    iso8601,
+    keep_wire_body,
+    to_document,
+    to_page,
+    translate_error,
+)
 from auditor.errors import (
     AccessDeniedError,
     ApiError,
@@ -120,3 +129,48 @@ def test_a_list_page_without_its_items_list_is_malformed_not_empty() -> None:
     page = to_page(op, {"trainedModels": [{"a": 1}], "nextToken": "t"}, "trainedModels")
     assert page.items == ({"a": 1},)
     assert page.next_token == "t"
+
+
+class _Op:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+def _before_parse(
+    operation: str, body: bytes, status: int = 200
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    response = {"status_code": status, "headers": {}, "body": body}
+    customized: dict[str, Any] = {}
+    keep_wire_body(response, customized, _Op(operation))  # type: ignore[arg-type]
+    return response, customized
+
+
+def test_a_get_body_is_parsed_once_by_auditor_and_never_by_botocore() -> None:
+    response, customized = _before_parse("GetTrainedModel", b'{"a": true, "b": "3600"}')
+    assert customized == {WIRE_BODY: {"a": True, "b": "3600"}}
+    assert response["body"] == b""  # what botocore parses: nothing to coerce
+
+
+def test_a_list_body_that_parses_is_left_to_botocore() -> None:
+    body = b'{"trainedModels": []}'
+    response, customized = _before_parse("ListTrainedModels", body)
+    assert customized == {}
+    assert response["body"] == body
+
+
+@pytest.mark.parametrize("operation", ["GetTrainedModel", "ListMemberships"])
+@pytest.mark.parametrize(
+    "body", [b"<html>502</html>", b'{"trainedModelArn": "arn:x", "na', b"", b"\xff\xfe{}"]
+)
+def test_a_body_that_does_not_parse_is_not_valid_json(operation: str, body: bytes) -> None:
+    response, customized = _before_parse(operation, body)
+    assert isinstance(customized[WIRE_BODY], NotJson)
+    assert response["body"] == b""  # botocore would make it {"message": body}
+    with pytest.raises(MalformedResponseError, match=r"^.*: body is not valid JSON \(.+\)$"):
+        to_document(operation, {**customized, "ResponseMetadata": {}})
+
+
+def test_an_error_response_is_left_to_botocore() -> None:
+    body = b'{"__type": "ThrottlingException"}'
+    response, customized = _before_parse("GetTrainedModel", body, status=429)
+    assert (response["body"], customized) == (body, {})
