@@ -9,11 +9,11 @@ service may echo the caller's access key id).
 The body is judged, not the headers: any 200 the SDK accepts is read, whatever its
 ``Content-Type`` (moto answers Clean Rooms with ``text/html``); a body that is not JSON is
 ``body is not valid JSON (...)``. ``keep_wire_body`` (a botocore ``before-parse`` handler)
-parses each 2xx body itself, once: a GetTrainedModel body is handed on exactly as it came
-over the wire (botocore's parser would coerce ``true`` to 1, ``86400.9`` to 86400 and
-``"3600"`` to 3600, so a mistyped value could pass a policy), for ``auditor.documents`` to
-check; a list body is still parsed by botocore. Bodies larger than ``MAX_RESPONSE_BYTES``
-(by ``Content-Length``) are refused.
+parses each 2xx body itself, once, in botocore's stead: a GetTrainedModel body is handed on
+exactly as it came over the wire (botocore's parser would coerce ``true`` to 1, ``86400.9``
+to 86400 and ``"3600"`` to 3600, so a mistyped value could pass a policy), for
+``auditor.documents`` to check; list items keep their wire values too (only their ids are
+read). Bodies larger than ``MAX_RESPONSE_BYTES`` (by ``Content-Length``) are refused.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from typing import Any
 
 import aiohttp
 from botocore import exceptions as boto
-from botocore.model import OperationModel, Shape
+from botocore.model import Shape
 from botocore.parsers import ResponseParserError
 
 from auditor.crawler.api import Operation, Page
@@ -224,17 +224,13 @@ class NotJson:
 
 
 def keep_wire_body(
-    response_dict: dict[str, Any],
-    customized_response_dict: dict[str, Any],
-    operation_model: OperationModel,
-    **_: Any,
+    response_dict: dict[str, Any], customized_response_dict: dict[str, Any], **_: Any
 ) -> None:
-    """botocore's ``before-parse`` event: parse a 2xx body as JSON, once, before botocore does.
+    """botocore's ``before-parse`` event: parse a 2xx body as JSON, once, instead of botocore.
 
-    A GetTrainedModel body is kept as parsed, under ``WIRE_BODY``, and botocore is handed an
-    empty body (so it neither parses it again nor coerces it); a body that is not JSON is
-    kept as ``NotJson`` the same way (botocore would read it as ``{"message": body}``). A
-    list body that parses is left for botocore.
+    What it holds (or ``NotJson``: botocore would read such a body as ``{"message": body}``)
+    is kept under ``WIRE_BODY`` and botocore is handed an empty body, so it neither parses
+    the body again nor coerces any value in it. Error responses are left to botocore.
     """
     if response_dict.get("status_code", 500) >= 300:
         return
@@ -251,9 +247,8 @@ def keep_wire_body(
         customized_response_dict[WIRE_BODY] = NotJson(_short(reason))
         response_dict["body"] = b""
         return
-    if operation_model.name == str(Operation.GET_TRAINED_MODEL):
-        customized_response_dict[WIRE_BODY] = value
-        response_dict["body"] = b""
+    customized_response_dict[WIRE_BODY] = value
+    response_dict["body"] = b""
 
 
 def check_body(operation: Operation | str, response: Mapping[str, Any]) -> None:
@@ -302,12 +297,18 @@ def to_page(operation: Operation | str, response: Mapping[str, Any], items_key: 
     """One list page; raises ``MalformedResponseError`` when the items list is missing."""
     op = str(operation)
     check_body(op, response)
-    items = response.get(items_key) if isinstance(response, Mapping) else None
+    if WIRE_BODY in response:
+        body = response[WIRE_BODY]
+        if not isinstance(body, dict):
+            raise MalformedResponseError(op, MALFORMED_RESPONSE, "body is not a JSON object")
+    else:  # a client without ``keep_wire_body``: what botocore parsed
+        body = {k: plain(v) for k, v in response.items() if k != "ResponseMetadata"}
+    items = body.get(items_key)
     if not isinstance(items, list):
-        raise MalformedResponseError(op, "MalformedResponse", f"body has no list {items_key!r}")
+        raise MalformedResponseError(op, MALFORMED_RESPONSE, f"body has no list {items_key!r}")
     if not all(isinstance(item, Mapping) for item in items):
-        raise MalformedResponseError(op, "MalformedResponse", f"{items_key!r} holds a non-object")
-    token = response.get("nextToken")
+        raise MalformedResponseError(op, MALFORMED_RESPONSE, f"{items_key!r} holds a non-object")
+    token = body.get("nextToken")
     if token is not None and not isinstance(token, str):
-        raise MalformedResponseError(op, "MalformedResponse", "nextToken is not a string")
-    return Page(items=tuple(plain(item) for item in items), next_token=token or None)
+        raise MalformedResponseError(op, MALFORMED_RESPONSE, "nextToken is not a string")
+    return Page(items=tuple(items), next_token=token or None)

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from botocore import exceptions as boto
 
-from auditor.crawler.api import Operation
+from auditor.crawler.api import Operation, Page
 from auditor.crawler.translate import (
     WIRE_BODY,
     NotJson,
@@ -131,17 +131,15 @@ def test_a_list_page_without_its_items_list_is_malformed_not_empty() -> None:
     assert page.next_token == "t"
 
 
-class _Op:
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-
 def _before_parse(
     operation: str, body: bytes, status: int = 200
 ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What botocore's ``before-parse`` event hands ``keep_wire_body``, after it ran."""
     response = {"status_code": status, "headers": {}, "body": body}
     customized: dict[str, Any] = {}
-    keep_wire_body(response, customized, _Op(operation))  # type: ignore[arg-type]
+    keep_wire_body(
+        response_dict=response, customized_response_dict=customized, operation_name=operation
+    )
     return response, customized
 
 
@@ -151,11 +149,14 @@ def test_a_get_body_is_parsed_once_by_auditor_and_never_by_botocore() -> None:
     assert response["body"] == b""  # what botocore parses: nothing to coerce
 
 
-def test_a_list_body_that_parses_is_left_to_botocore() -> None:
-    body = b'{"trainedModels": []}'
+def test_a_list_body_is_read_from_the_wire_too() -> None:
+    body = b'{"trainedModels": [{"trainedModelArn": "arn:x", "extra": 1}], "nextToken": "t"}'
     response, customized = _before_parse("ListTrainedModels", body)
-    assert customized == {}
-    assert response["body"] == body
+    assert response["body"] == b""
+    page = to_page(Operation.LIST_TRAINED_MODELS, customized, "trainedModels")
+    assert page == Page(items=({"trainedModelArn": "arn:x", "extra": 1},), next_token="t")
+    with pytest.raises(MalformedResponseError, match="body is not a JSON object"):
+        to_page(Operation.LIST_TRAINED_MODELS, {WIRE_BODY: []}, "trainedModels")
 
 
 @pytest.mark.parametrize("operation", ["GetTrainedModel", "ListMemberships"])
