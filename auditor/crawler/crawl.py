@@ -149,7 +149,8 @@ async def crawl(
 
     Emits one ``ModelVersion`` per version read and one ``ScanError`` per thing that could not
     be read; a version whose body breaks the GetTrainedModel contract (``auditor.documents``)
-    yields both, the version judged as sent. Raises ``UsageError`` for a malformed model ARN in ``scope`` (before any call).
+    yields both, the version judged as sent. Raises ``UsageError`` for a malformed model ARN
+    in ``scope`` (before any call).
     To feed one consumer from several regions, pass each crawl a ``send_stream.clone()``.
     """
     crawler = _Crawler(api, scope, send_stream, config or CrawlConfig(), stats, clock, rng)

@@ -275,34 +275,32 @@ def check_body(operation: Operation | str, response: Mapping[str, Any]) -> None:
         )
 
 
+def _body(op: str, response: Mapping[str, Any]) -> dict[str, Any]:
+    """The JSON object a response's body holds; raises ``MalformedResponseError`` for a body
+    that is not JSON, too large, or no object."""
+    check_body(op, response)
+    if WIRE_BODY in response:
+        body = response[WIRE_BODY]
+    else:  # a client without ``keep_wire_body``: what botocore parsed
+        body = {k: plain(v) for k, v in response.items() if k != "ResponseMetadata"}
+    if not isinstance(body, dict):
+        raise MalformedResponseError(op, MALFORMED_RESPONSE, "body is not a JSON object")
+    return body
+
+
 def to_document(operation: Operation | str, response: Mapping[str, Any]) -> dict[str, Any]:
     """A GetTrainedModel body as it came over the wire, parsed but not judged (that is
     ``auditor.documents.check_document``'s job).
 
     Raises ``MalformedResponseError`` unless it is a JSON object of sane size.
     """
-    check_body(operation, response)
-    if WIRE_BODY in response:
-        record = response[WIRE_BODY]
-    else:  # a client without ``keep_wire_body``: what botocore parsed
-        record = {k: plain(v) for k, v in response.items() if k != "ResponseMetadata"}
-    if not isinstance(record, dict):
-        raise MalformedResponseError(
-            str(operation), MALFORMED_RESPONSE, "body is not a JSON object"
-        )
-    return record
+    return _body(str(operation), response)
 
 
 def to_page(operation: Operation | str, response: Mapping[str, Any], items_key: str) -> Page:
     """One list page; raises ``MalformedResponseError`` when the items list is missing."""
     op = str(operation)
-    check_body(op, response)
-    if WIRE_BODY in response:
-        body = response[WIRE_BODY]
-        if not isinstance(body, dict):
-            raise MalformedResponseError(op, MALFORMED_RESPONSE, "body is not a JSON object")
-    else:  # a client without ``keep_wire_body``: what botocore parsed
-        body = {k: plain(v) for k, v in response.items() if k != "ResponseMetadata"}
+    body = _body(op, response)
     items = body.get(items_key)
     if not isinstance(items, list):
         raise MalformedResponseError(op, MALFORMED_RESPONSE, f"body has no list {items_key!r}")
