@@ -59,6 +59,10 @@ class Kind(StrEnum):
     BOOLEAN = "boolean"
     TIMESTAMP = "timestamp"
     BLOB = "blob"
+    ANY = "any"  # a type this check does not know (a newer model's): not judged
+
+
+_KINDS = frozenset(Kind)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +111,7 @@ def _compile(shape: Shape, memo: dict[str, _Node]) -> _Node:
     known = memo.get(shape.name)
     if known is not None:
         return known
-    kind = Kind(shape.type_name)
+    kind = Kind(shape.type_name) if shape.type_name in _KINDS else Kind.ANY
     node = _Node(
         kind=kind,
         name=shape.name,
@@ -247,6 +251,8 @@ def _walk(node: _Node, value: Any, path: str, problems: list[Problem]) -> Any:
     if kind is Kind.BOOLEAN:
         if not isinstance(value, bool):
             problems.append(Problem(path, f"expected boolean, got {_got(value)}"))
+        return value
+    if kind is Kind.ANY:
         return value
     # blob: base64 text in JSON
     if not isinstance(value, str):
