@@ -97,8 +97,8 @@ def _next_record(text: str, start: int, failed_at: int) -> int | None:
 
 
 def _raw_records(text: str, source: str) -> Iterator[tuple[int, int, int, Any] | ScanError]:
-    """``(line, start offset, end offset, value)`` for each top-level value (each element when the file is
-    one array), and an error for each broken one."""
+    """``(line, start offset, end offset, value)`` for each top-level value (each element
+    when the file is one array), and an error for each broken one."""
     lines = _Lines(text)
     offset = _skip_space(text, 0)
     if offset == len(text):
