@@ -235,7 +235,8 @@ class VersionVerdict:
 
 @dataclass(frozen=True, slots=True)
 class ScanError:
-    """Something the scan could not read; the scan goes on without it."""
+    """Something the scan could not read (the scan goes on without it), or a record it read
+    that is not what the API documents (``MalformedResponse``: the record is still judged)."""
 
     scope: ErrorScope
     operation: str

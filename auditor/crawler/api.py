@@ -56,7 +56,8 @@ class CleanRoomsApi(Protocol):
     async def get_trained_model(
         self, membership_id: str, model_arn: str, *, version_identifier: str | None
     ) -> Mapping[str, Any]:
-        """The ``GetTrainedModel`` body (timestamps as ISO 8601 UTC, no ``ResponseMetadata``).
+        """The ``GetTrainedModel`` body as parsed JSON, untrusted (no ``ResponseMetadata``);
+        the crawl checks it with ``auditor.documents.check_document``.
 
         Without ``version_identifier`` the service returns the latest version.
         """

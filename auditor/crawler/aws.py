@@ -4,6 +4,8 @@ The session supplies profiles, the credential chain, the region and the endpoint
 (``AWS_ENDPOINT_URL``, ``AWS_ENDPOINT_URL_CLEANROOMS``, ``AWS_ENDPOINT_URL_CLEANROOMSML``);
 nothing here re-reads them. botocore's retries are off (one attempt per call) because
 ``auditor.crawler.retry`` and ``auditor.crawler.ratecontrol`` own retrying and pacing.
+Each response body is read by ``translate.keep_wire_body`` before botocore parses it, so a
+GetTrainedModel record is judged as it came over the wire.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from botocore.utils import parse_timestamp
 
 from auditor.crawler import redact
 from auditor.crawler.api import Operation, Page
-from auditor.crawler.translate import to_document, to_page, translate_error
+from auditor.crawler.translate import keep_wire_body, to_document, to_page, translate_error
 from auditor.errors import UsageError
 
 PAGE_SIZE = 100  # the documented maximum of every list operation used here
@@ -51,11 +53,6 @@ class AwsCleanRoomsApi:
         self._region = region
         self._cleanrooms = cleanrooms
         self._cleanroomsml = cleanroomsml
-        try:
-            model = cleanroomsml.meta.service_model.operation_model(Operation.GET_TRAINED_MODEL)
-            self._document_shape = model.output_shape
-        except AttributeError:  # a stand-in client without a service model
-            self._document_shape = None
 
     @property
     def region(self) -> str:
@@ -104,7 +101,7 @@ class AwsCleanRoomsApi:
             params["versionIdentifier"] = version_identifier
         op = Operation.GET_TRAINED_MODEL
         response = await self._call(op, self._cleanroomsml.get_trained_model, params)
-        return to_document(op, response, self._document_shape)
+        return to_document(op, response)
 
     @staticmethod
     async def _call(op: Operation, method: Any, params: dict[str, Any]) -> Mapping[str, Any]:
@@ -146,6 +143,13 @@ async def _remember_credentials(session: aioboto3.Session) -> None:
     except Exception:
         return
     redact.remember((frozen.access_key, frozen.secret_key, frozen.token))
+
+
+def _keep_wire_bodies(client: Any, operations: tuple[Operation, ...]) -> None:
+    """Hand each of ``operations``' bodies to ``keep_wire_body`` before botocore parses it."""
+    service_id = client.meta.service_model.service_id.hyphenize()
+    for operation in operations:
+        client.meta.events.register(f"before-parse.{service_id}.{operation}", keep_wire_body)
 
 
 def _freeze_user_agent(client: Any) -> None:
@@ -204,4 +208,13 @@ async def open_aws_api(
         )
         _freeze_user_agent(cleanrooms)
         _freeze_user_agent(cleanroomsml)
+        _keep_wire_bodies(cleanrooms, (Operation.LIST_MEMBERSHIPS,))
+        _keep_wire_bodies(
+            cleanroomsml,
+            (
+                Operation.GET_TRAINED_MODEL,
+                Operation.LIST_TRAINED_MODELS,
+                Operation.LIST_TRAINED_MODEL_VERSIONS,
+            ),
+        )
         yield AwsCleanRoomsApi(region=region, cleanrooms=cleanrooms, cleanroomsml=cleanroomsml)

@@ -35,8 +35,10 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 from auditor.arns import TrainedModelArn, parse_trained_model_arn
 from auditor.crawler.api import CleanRoomsApi, Operation, Page
 from auditor.crawler.ratecontrol import Pacer, RateConfig, RateController
+from auditor.crawler.redact import redact
 from auditor.crawler.retry import AnyioClock, Clock, Deadline, RetryPolicy, call_with_retry
 from auditor.crawler.stats import CrawlStats
+from auditor.documents import MALFORMED_RESPONSE, check_document
 from auditor.errors import (
     ApiError,
     ConnectionFailure,
@@ -184,9 +186,10 @@ async def crawl(
     """Read every version in ``scope`` from ``api``'s region into ``send_stream``, then close it.
 
     Emits one ``ModelVersion`` per version read and one ``ScanError`` per thing that could not
-    be read, and a ``ListingComplete`` for each membership whose listings all completed
-    (what lets a baseline call a version that was not listed gone). Raises ``UsageError``
-    for a malformed model ARN in ``scope`` (before any call).
+    be read; a version whose body breaks the GetTrainedModel contract (``auditor.documents``)
+    yields both, the version judged as sent. Emits a ``ListingComplete`` for each membership
+    whose listings all completed (what lets a baseline call a version that was not listed
+    gone). Raises ``UsageError`` for a malformed model ARN in ``scope`` (before any call).
     To feed one consumer from several regions, pass each crawl a ``send_stream.clone()``.
     ``stop``: see ``CrawlStop``.
     """
@@ -486,13 +489,21 @@ class _Crawler:
         except ApiError as error:
             await self._fail(ErrorScope.VERSION, op, error, model=model, version=version)
             return
+        checked = check_document(document)
+        document = checked.document
         read_version = _str_or_none(document.get("versionIdentifier"))
         if version.version_identifier is None and read_version is not None:
             key = (model.arn, read_version)
             if key in self.seen_versions:
                 return
             self.seen_versions.add(key)
+            version = _Version(model, read_version)
+        # a record that breaks the contract is still judged (its mistyped values fail
+        # closed) and is reported as well
         await self.out.send(ModelVersion(resource=_resource(document, version), document=document))
+        if not checked.conforms:
+            malformed = MalformedResponseError(str(op), MALFORMED_RESPONSE, redact(checked.message))
+            await self._fail(ErrorScope.VERSION, op, malformed, model=model, version=version)
 
     # --- calls and errors -------------------------------------------------------------------
 

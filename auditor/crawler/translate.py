@@ -1,23 +1,28 @@
 """The crawler boundary: botocore's exceptions and response shapes in, auditor's out.
 
 ``translate_error`` is the one place a botocore or transport exception becomes an
-``auditor.errors.ApiError``; ``to_document`` and ``to_page`` turn parsed responses into the
-plain JSON-like values the rest of auditor sees (ISO 8601 UTC timestamps, no
-``ResponseMetadata``), raising ``MalformedResponseError`` when a body is not what the API
-documents. Every message that leaves here passes through ``redact`` (a service may echo
-the caller's access key id).
+``auditor.errors.ApiError``; ``to_document`` and ``to_page`` turn responses into the plain
+JSON-like values the rest of auditor sees, raising ``MalformedResponseError`` when a body is
+not what the API documents. Every message that leaves here passes through ``redact`` (a
+service may echo the caller's access key id).
 
-A 200 is only trusted when it is JSON (by ``Content-Type``), no larger than
-``MAX_RESPONSE_BYTES`` (by ``Content-Length``), parses, and (for ``GetTrainedModel``, whose
-body is what policies judge) has the types the service model documents for every field it
-has: a ``tags`` list or a numeric ``instanceType`` must never be judged as if it were data.
+The body is judged, not the headers: any 200 the SDK accepts is read, whatever its
+``Content-Type`` (moto answers Clean Rooms with ``text/html``); a body that is not JSON is
+``body is not valid JSON (...)``. ``keep_wire_body`` (a botocore ``before-parse`` handler)
+parses each 2xx body itself, once, in botocore's stead: a GetTrainedModel body is handed on
+exactly as it came over the wire (botocore's parser would coerce ``true`` to 1, ``86400.9``
+to 86400 and ``"3600"`` to 3600, so a mistyped value could pass a policy), for
+``auditor.documents`` to check; list items keep their wire values too (only their ids are
+read). Bodies larger than ``MAX_RESPONSE_BYTES`` (by ``Content-Length``) are refused.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 import aiohttp
@@ -27,6 +32,7 @@ from botocore.parsers import ResponseParserError
 
 from auditor.crawler.api import Operation, Page
 from auditor.crawler.redact import redact
+from auditor.documents import MALFORMED_RESPONSE, iso8601
 from auditor.errors import (
     AccessDeniedError,
     ApiError,
@@ -194,15 +200,6 @@ def _from_client_error(op: str, exc: boto.ClientError) -> ApiError:
     return kind(op, code, message, status=status)
 
 
-def iso8601(moment: datetime | date) -> str:
-    """``2026-01-01T00:00:00Z``: UTC, fractional seconds only when there are some."""
-    if not isinstance(moment, datetime):
-        return moment.isoformat()
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 def plain(value: Any) -> Any:
     """A copy of a parsed response value with datetimes as ISO 8601 strings."""
     if isinstance(value, Mapping):
@@ -214,21 +211,61 @@ def plain(value: Any) -> Any:
     return value
 
 
+# Where ``keep_wire_body`` leaves what it read, in the dict botocore returns: no service
+# member name has a colon, so it cannot collide with one.
+WIRE_BODY = "auditor:wire-body"
+
+
+@dataclass(frozen=True, slots=True)
+class NotJson:
+    """A 2xx body that does not parse as JSON, and why."""
+
+    reason: str
+
+
+def keep_wire_body(
+    response_dict: dict[str, Any], customized_response_dict: dict[str, Any], **_: Any
+) -> None:
+    """botocore's ``before-parse`` event: parse a 2xx body as JSON, once, instead of botocore.
+
+    What it holds (or ``NotJson``: botocore would read such a body as ``{"message": body}``)
+    is kept under ``WIRE_BODY`` and botocore is handed an empty body, so it neither parses
+    the body again nor coerces any value in it. Error responses are left to botocore.
+    """
+    if response_dict.get("status_code", 500) >= 300:
+        return
+    body = response_dict.get("body")
+    if not isinstance(body, bytes):
+        return
+    try:
+        value = json.loads(body)
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
+        if isinstance(exc, json.JSONDecodeError):
+            reason = f"{exc.msg}: line {exc.lineno} column {exc.colno}"
+        else:
+            reason = str(exc)
+        customized_response_dict[WIRE_BODY] = NotJson(_short(reason))
+        response_dict["body"] = b""
+        return
+    customized_response_dict[WIRE_BODY] = value
+    response_dict["body"] = b""
+
+
 def check_body(operation: Operation | str, response: Mapping[str, Any]) -> None:
-    """Raises ``MalformedResponseError`` for a 200 that is not JSON or is too large, judged by
-    the ``Content-Type`` and ``Content-Length`` botocore recorded (absent headers pass)."""
+    """Raises ``MalformedResponseError`` for a 200 that is not JSON or too large (judged by
+    the ``Content-Length`` botocore recorded; an absent header passes)."""
     op = str(operation)
     if not isinstance(response, Mapping):
-        raise MalformedResponseError(op, "MalformedResponse", "body is not an object")
+        raise MalformedResponseError(op, MALFORMED_RESPONSE, "body is not an object")
+    wire = response.get(WIRE_BODY)
+    if isinstance(wire, NotJson):
+        raise MalformedResponseError(
+            op, MALFORMED_RESPONSE, f"body is not valid JSON ({wire.reason})"
+        )
     metadata = response.get("ResponseMetadata")
     headers = metadata.get("HTTPHeaders") if isinstance(metadata, Mapping) else None
     if not isinstance(headers, Mapping):
         return
-    content_type = headers.get("content-type")
-    if isinstance(content_type, str) and "json" not in content_type.lower():
-        raise MalformedResponseError(
-            op, "MalformedResponse", f"body is not JSON (Content-Type {_short(content_type, 60)!r})"
-        )
     length = headers.get("content-length")
     if isinstance(length, str) and length.isdigit() and int(length) > MAX_RESPONSE_BYTES:
         raise MalformedResponseError(
@@ -238,103 +275,38 @@ def check_body(operation: Operation | str, response: Mapping[str, Any]) -> None:
         )
 
 
-_PYTHON_TYPES: dict[str, tuple[type, ...]] = {
-    "string": (str,),
-    "integer": (int,),
-    "long": (int,),
-    "float": (int, float),
-    "double": (int, float),
-    "boolean": (bool,),
-    "timestamp": (datetime, date, str),
-    "blob": (bytes, bytearray, str),
-}
+def _body(op: str, response: Mapping[str, Any]) -> dict[str, Any]:
+    """The JSON object a response's body holds; raises ``MalformedResponseError`` for a body
+    that is not JSON, too large, or no object."""
+    check_body(op, response)
+    if WIRE_BODY in response:
+        body = response[WIRE_BODY]
+    else:  # a client without ``keep_wire_body``: what botocore parsed
+        body = {k: plain(v) for k, v in response.items() if k != "ResponseMetadata"}
+    if not isinstance(body, dict):
+        raise MalformedResponseError(op, MALFORMED_RESPONSE, "body is not a JSON object")
+    return body
 
 
-def shape_problem(shape: Shape, value: Any, path: str = "") -> str | None:
-    """Where ``value`` (a parsed response) departs from ``shape``'s documented types, as
-    ``"resourceConfig.instanceType: expected string, got int"``; None when it conforms.
-    Members the model does not know are ignored (botocore drops them anyway)."""
-    kind = shape.type_name
-    where = path or "body"
-    if kind == "structure":
-        if not isinstance(value, Mapping):
-            return f"{where}: expected an object, got {type(value).__name__}"
-        members = shape.members
-        for name, member_value in value.items():
-            member = members.get(name)
-            if member is None or member_value is None:
-                continue
-            problem = shape_problem(member, member_value, f"{path}.{name}" if path else name)
-            if problem:
-                return problem
-        return None
-    if kind == "list":
-        if not isinstance(value, list):
-            return f"{where}: expected a list, got {type(value).__name__}"
-        item_shape = shape.member
-        for index, item in enumerate(value):
-            problem = shape_problem(item_shape, item, f"{where}[{index}]")
-            if problem:
-                return problem
-        return None
-    if kind == "map":
-        if not isinstance(value, Mapping):
-            return f"{where}: expected a map, got {type(value).__name__}"
-        value_shape = shape.value
-        for key, item in value.items():
-            if not isinstance(key, str):
-                return f"{where}: expected string keys, got {type(key).__name__}"
-            problem = shape_problem(value_shape, item, f"{where}[{_short(key, 40)!r}]")
-            if problem:
-                return problem
-        return None
-    expected = _PYTHON_TYPES.get(kind)
-    if expected is None:
-        return None
-    if isinstance(value, bool) and bool not in expected:
-        return f"{where}: expected {kind}, got bool"
-    if not isinstance(value, expected):
-        return f"{where}: expected {kind}, got {type(value).__name__}"
-    return None
+def to_document(operation: Operation | str, response: Mapping[str, Any]) -> dict[str, Any]:
+    """A GetTrainedModel body as it came over the wire, parsed but not judged (that is
+    ``auditor.documents.check_document``'s job).
 
-
-def to_document(
-    operation: Operation | str, response: Mapping[str, Any], shape: Shape | None = None
-) -> dict[str, Any]:
-    """A GetTrainedModel body as ``auditor evaluate --input`` sees it.
-
-    Raises ``MalformedResponseError`` unless it is a JSON object of sane size with a string
-    ``trainedModelArn`` and (given the operation's output ``shape``) the documented types.
+    Raises ``MalformedResponseError`` unless it is a JSON object of sane size.
     """
-    check_body(operation, response)
-    if shape is not None:
-        problem = shape_problem(shape, response)  # ResponseMetadata is no member: skipped
-        if problem:
-            raise MalformedResponseError(str(operation), "MalformedResponse", problem)
-    document = {k: plain(v) for k, v in response.items() if k != "ResponseMetadata"}
-    arn = document.get("trainedModelArn")
-    if not isinstance(arn, str) or not arn:
-        raise MalformedResponseError(
-            str(operation), "MalformedResponse", "body has no string trainedModelArn"
-        )
-    version = document.get("versionIdentifier")
-    if version is not None and not isinstance(version, str):
-        raise MalformedResponseError(
-            str(operation), "MalformedResponse", "versionIdentifier is not a string"
-        )
-    return document
+    return _body(str(operation), response)
 
 
 def to_page(operation: Operation | str, response: Mapping[str, Any], items_key: str) -> Page:
     """One list page; raises ``MalformedResponseError`` when the items list is missing."""
     op = str(operation)
-    check_body(op, response)
-    items = response.get(items_key) if isinstance(response, Mapping) else None
+    body = _body(op, response)
+    items = body.get(items_key)
     if not isinstance(items, list):
-        raise MalformedResponseError(op, "MalformedResponse", f"body has no list {items_key!r}")
+        raise MalformedResponseError(op, MALFORMED_RESPONSE, f"body has no list {items_key!r}")
     if not all(isinstance(item, Mapping) for item in items):
-        raise MalformedResponseError(op, "MalformedResponse", f"{items_key!r} holds a non-object")
-    token = response.get("nextToken")
+        raise MalformedResponseError(op, MALFORMED_RESPONSE, f"{items_key!r} holds a non-object")
+    token = body.get("nextToken")
     if token is not None and not isinstance(token, str):
-        raise MalformedResponseError(op, "MalformedResponse", "nextToken is not a string")
-    return Page(items=tuple(plain(item) for item in items), next_token=token or None)
+        raise MalformedResponseError(op, MALFORMED_RESPONSE, "nextToken is not a string")
+    return Page(items=tuple(items), next_token=token or None)

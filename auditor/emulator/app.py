@@ -484,6 +484,8 @@ async def _faulty_response(request: web.Request, fault: Fault, body: bytes) -> w
             body=b"<html><body><h1>502 Bad Gateway</h1></body></html>",
             content_type="text/html",
         )
+    if kind is FaultKind.CUT_JSON:
+        return json_response(body[: len(body) // 2])
     if kind is FaultKind.WRONG_TYPES:
         document = json.loads(body)
         if fault.fields is None:

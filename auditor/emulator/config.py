@@ -26,6 +26,7 @@ class FaultKind(StrEnum):
     RESET = "reset"  # connection reset after part of the body
     TRUNCATED = "truncated"  # Content-Length promises more than is sent, then a clean close
     NOT_JSON = "not-json"  # 200 with an HTML body
+    CUT_JSON = "cut-json"  # 200 with the first half of the JSON body, framed as complete
     WRONG_TYPES = "wrong-types"  # 200 JSON whose fields have the wrong types
     HUGE = "huge"  # 200 JSON of valid shape padded to ``huge_bytes``
     SLOW = "slow"  # the normal response, after ``delay_s`` more seconds

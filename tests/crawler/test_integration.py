@@ -185,9 +185,9 @@ def test_broken_responses_are_retried_or_reported_never_crash(
         "MalformedResponse",
         junk_model.arn,
     )
-    assert set(read_keys(items)) == all_keys(fleet) - {
-        (junk_model.arn, junk_model.versions[0].version_identifier)
-    }
+    # the mistyped version is still read (and judged), as well as reported
+    assert sorted(read_keys(items)) == sorted(all_keys(fleet))
+    assert error.version_identifier == junk_model.versions[0].version_identifier
 
 
 def test_many_versions_per_model_across_accounts(
@@ -205,3 +205,28 @@ def test_many_versions_per_model_across_accounts(
     assert_read_once(counters, all_keys(fleet))
     accounts = {i.resource.account for i in items if isinstance(i, ModelVersion)}
     assert accounts == {"111111111111", "222222222222"}
+
+
+@pytest.mark.parametrize("kind", [FaultKind.NOT_JSON, FaultKind.CUT_JSON])
+def test_a_body_that_does_not_parse_is_malformed_whatever_its_headers(
+    aws_env: pytest.MonkeyPatch, fleet: Fleet, fast: CrawlConfig, kind: FaultKind
+) -> None:
+    broken_version, broken_listing = fleet.models[0], fleet.models[1]
+    version_id = broken_version.versions[0].version_identifier
+    emulator = EmulatorConfig(
+        faults={f"{broken_version.arn}#{version_id}": Fault(kind), broken_listing.arn: Fault(kind)}
+    )
+    items, _, _ = scan(aws_env, fleet, emulator, CrawlScope(), fast)
+    errors = {(e.operation, e.resource_arn): e for e in errors_of(items)}
+    assert set(errors) == {
+        ("GetTrainedModel", broken_version.arn),
+        ("ListTrainedModelVersions", broken_listing.arn),
+    }
+    for error in errors.values():
+        assert error.code == "MalformedResponse"
+        assert error.message.startswith("body is not valid JSON (")
+    assert errors["GetTrainedModel", broken_version.arn].version_identifier == version_id
+    unread = {(broken_version.arn, version_id)} | {
+        (broken_listing.arn, v.version_identifier) for v in broken_listing.versions
+    }
+    assert sorted(read_keys(items)) == sorted(all_keys(fleet) - unread)

@@ -66,7 +66,8 @@ def test_a_non_json_200_is_a_malformed_response_not_an_empty_model(
     out = run_crawl(aws_env, fleet, EmulatorConfig(faults=faults))
     assert out.read == expected_documents(fleet, skip={key(html_doc)})
     assert out.error_rows() == [version_row(html_doc, 0, "MalformedResponse", attempts=1)]
-    assert out.errors[0].message == "body is not JSON (Content-Type 'text/html')"
+    # judged by the body, not the Content-Type header
+    assert out.errors[0].message == "body is not valid JSON (Expecting value: line 1 column 1)"
 
     # a version listing answered with HTML (scoped to one model: keyed by operation)
     listing = EmulatorConfig(faults={"ListTrainedModelVersions": Fault(FaultKind.NOT_JSON)})
@@ -81,14 +82,19 @@ def test_a_non_json_200_is_a_malformed_response_not_an_empty_model(
             membership=html_list.membership_id,
         )
     ]
-    assert out.errors[0].message == "body is not JSON (Content-Type 'text/html')"
+    assert out.errors[0].message == "body is not valid JSON (Expecting value: line 1 column 1)"
 
 
-def test_wrong_types_are_reported_with_the_field_never_judged(
+def test_wrong_types_are_reported_with_the_field_and_judged_as_sent(
     aws_env: pytest.MonkeyPatch, fleet: Fleet
 ) -> None:
     tags, instance, stamp = fleet.models[0], fleet.models[1], fleet.models[2]
     iso = fleet.models[3]
+    wrong = {
+        key(tags): {"tags": [["team", "ml"]]},
+        key(instance): {"resourceConfig": {"instanceType": 42}},
+        key(stamp): {"createTime": "yesterday"},
+    }
     faults = {
         version_key(tags): Fault(FaultKind.WRONG_TYPES, fields={"tags": [["team", "ml"]]}),
         version_key(instance): Fault(
@@ -103,8 +109,13 @@ def test_wrong_types_are_reported_with_the_field_never_judged(
 
     out = run_crawl(aws_env, fleet, EmulatorConfig(faults=faults))
 
-    expected = expected_documents(fleet, skip={key(tags), key(instance), key(stamp)})
+    expected = expected_documents(fleet)
     expected[key(iso)] = {**expected[key(iso)], "createTime": "2024-02-01T10:00:00Z"}
+    for mistyped, fields in wrong.items():  # read as sent, never coerced
+        document = dict(expected[mistyped])
+        for name, value in fields.items():
+            document[name] = {**document[name], **value} if name == "resourceConfig" else value
+        expected[mistyped] = document
     assert out.read == expected
     assert out.error_rows() == sorted(
         version_row(m, 0, "MalformedResponse", attempts=1) for m in (tags, instance, stamp)
@@ -112,8 +123,8 @@ def test_wrong_types_are_reported_with_the_field_never_judged(
     messages = {e.resource_arn: e.message for e in out.errors}
     assert messages == {
         tags.arn: "tags: expected map, got list",
-        instance.arn: "resourceConfig.instanceType: expected string, got int",
-        stamp.arn: "createTime: expected timestamp, got str",
+        instance.arn: "resourceConfig.instanceType: expected string, got integer 42",
+        stamp.arn: 'createTime: expected timestamp, got string "yesterday"',
     }
 
 
