@@ -196,7 +196,7 @@ async def test_exhausted_retries_become_an_error_with_the_attempt_count(
     assert (error.scope, error.code, error.attempts) == (
         ErrorScope.TRAINED_MODEL,
         "InternalServerException",
-        fast.retry.other_attempts,
+        fast.retry.failure_attempts * (1 + fast.retry.deferred_passes),
     )
     assert set(read_keys(items)) == {k for k in all_keys(fleet) if k[0] != model.arn}
 
