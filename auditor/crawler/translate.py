@@ -132,6 +132,11 @@ def translate_error(operation: Operation | str, exc: BaseException) -> ApiError:
     return RequestRejectedError(op, type(exc).__name__, text)
 
 
+def is_parser_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` escaped botocore's response parser (a body of the wrong shape)."""
+    return _parse_failure(exc) is not None
+
+
 def _parse_failure(exc: BaseException) -> str | None:
     """When ``exc`` escaped botocore's response parser: where and why, as
     ``"tags: expected map, got list"`` (from the parser's own frames: the outer ones name

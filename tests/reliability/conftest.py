@@ -114,7 +114,8 @@ def run_crawl(
                 return await collect(api, scope or CrawlScope(), config=config, stats=stats)
 
         items = anyio.run(crawl)
-        return Outcome(items, server.counters.snapshot(), stats)
+    # counted once the server has stopped: a handler still writing has finished by then
+    return Outcome(items, server.counters.snapshot(), stats)
 
 
 def expected_documents(

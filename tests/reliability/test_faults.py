@@ -10,6 +10,7 @@ import pytest
 
 from auditor.crawler import CrawlScope, RateConfig, RetryPolicy
 from auditor.crawler.translate import MAX_RESPONSE_BYTES
+from auditor.crawler.transport import READ_CHUNK_BYTES
 from auditor.emulator import EmulatorConfig, Fault, FaultKind, RateLimit
 from auditor.fleet import Fleet, FleetModel
 from auditor.models import ErrorScope
@@ -140,6 +141,47 @@ def test_a_10_mb_body_is_refused_and_a_large_sane_one_read(
     assert out.errors[0].message == (
         f"body of {size} bytes exceeds the {MAX_RESPONSE_BYTES}-byte limit"
     )
+
+
+def test_a_chunked_body_over_the_cap_is_cut_off_while_it_is_read(
+    aws_env: pytest.MonkeyPatch, fleet: Fleet
+) -> None:
+    huge, listing = fleet.models[0], fleet.models[1]
+    body_bytes = 64 * 1024 * 1024  # no Content-Length: only the bytes read can tell
+    faults = {
+        version_key(huge): Fault(FaultKind.HUGE_CHUNKED, huge_bytes=body_bytes),
+        listing.arn: Fault(FaultKind.HUGE_CHUNKED, huge_bytes=body_bytes),
+    }
+
+    out = run_crawl(aws_env, fleet, EmulatorConfig(faults=faults))
+
+    # the version listing keyed by the model's ARN fails for that model alone
+    assert out.read == expected_documents(
+        fleet, skip={key(huge)} | {key(listing, i) for i in range(len(listing.versions))}
+    )
+    assert out.error_rows() == sorted(
+        [
+            version_row(huge, 0, "ResponseTooLarge", attempts=1),
+            row(
+                str(ErrorScope.TRAINED_MODEL),
+                "ListTrainedModelVersions",
+                "ResponseTooLarge",
+                arn=listing.arn,
+                membership=listing.membership_id,
+            ),
+        ]
+    )
+    prefix = f"body exceeds the {MAX_RESPONSE_BYTES}-byte limit (no Content-Length; cut off after "
+    for error in out.errors:
+        assert error.message.startswith(prefix)
+        received = int(error.message.removeprefix(prefix).split()[0])
+        # memory stayed bounded: reading stopped at the first chunk past the cap
+        assert MAX_RESPONSE_BYTES < received <= MAX_RESPONSE_BYTES + READ_CHUNK_BYTES
+    # the server could send only that plus what the sockets' buffers took (~11 MB measured on
+    # loopback), never the whole body: the client hung up instead of draining it
+    sent = out.counters["streamed_bytes"]
+    assert set(sent) == {GET, "ListTrainedModelVersions"}
+    assert all(MAX_RESPONSE_BYTES < n < body_bytes // 2 for n in sent.values()), sent
 
 
 def test_responses_slower_than_the_read_timeout(aws_env: pytest.MonkeyPatch, fleet: Fleet) -> None:
