@@ -12,7 +12,7 @@ from auditor.crawler import CrawlScope, RateConfig, RetryPolicy
 from auditor.crawler.translate import MAX_RESPONSE_BYTES
 from auditor.crawler.transport import READ_CHUNK_BYTES
 from auditor.emulator import EmulatorConfig, Fault, FaultKind, RateLimit
-from auditor.fleet import Fleet, FleetModel
+from auditor.fleet import Fleet, FleetModel, generate_fleet
 from auditor.models import ErrorScope
 
 from .conftest import ACCESS_KEY, FAST, expected_documents, row, run_crawl, version_key
@@ -376,3 +376,29 @@ def test_the_deadline_under_throttling_reports_what_it_did_not_reach(
     assert len(out.read) < len(expected)
     assert out.errors
     assert {e.code for e in out.errors} == {"ScanDeadlineExceeded"}
+
+
+def test_a_repeating_next_token_is_a_pagination_loop_for_that_membership_alone(
+    aws_env: pytest.MonkeyPatch,
+) -> None:
+    fleet = generate_fleet(seed=4, memberships=2, models=14, versions_per_model=(1, 1))
+    looping, whole = fleet.memberships[0].id, fleet.memberships[1].id
+    assert len(fleet.models_of(looping)) > 4
+    assert len(fleet.models_of(whole)) > 4
+    # the follow-up pages of one membership's ListTrainedModels answer with the token they
+    # were asked with (version listings here have one page: no token to repeat)
+    faults = {looping: Fault(FaultKind.REPEAT_TOKEN)}
+
+    out = run_crawl(aws_env, fleet, EmulatorConfig(page_cap=2, faults=faults))
+
+    assert out.error_rows() == [
+        row(str(ErrorScope.MEMBERSHIP), "ListTrainedModels", "PaginationLoop", membership=looping)
+    ]
+    [error] = out.errors
+    assert error.message.startswith("ListTrainedModels returned nextToken '")
+    assert error.message.endswith("' twice (after 2 pages); the rest of this listing was not read")
+    # the two pages the looping listing served are read, the rest of the scan is whole
+    listed = {m.arn for m in fleet.models_of(looping)[:4]} | {m.arn for m in fleet.models_of(whole)}
+    assert out.read == {k: v for k, v in expected_documents(fleet).items() if k[0] in listed}
+    listings = out.counters["resources"]["ListTrainedModels"]
+    assert listings[looping] == 2  # stopped at the first repeat
