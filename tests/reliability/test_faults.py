@@ -402,3 +402,40 @@ def test_a_repeating_next_token_is_a_pagination_loop_for_that_membership_alone(
     assert out.read == {k: v for k, v in expected_documents(fleet).items() if k[0] in listed}
     listings = out.counters["resources"]["ListTrainedModels"]
     assert listings[looping] == 2  # stopped at the first repeat
+
+
+FAULT_FLEET_SEED = 31
+
+
+@pytest.fixture(scope="module")
+def fault_fleet() -> Fleet:
+    return generate_fleet(
+        seed=FAULT_FLEET_SEED, memberships=3, models=30, versions_per_model=(2, 4)
+    )
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("error_rate", [0.15, 0.30])
+def test_injected_5xx_under_throttling_lose_nothing_and_read_each_version_once(
+    aws_env: pytest.MonkeyPatch, fault_fleet: Fleet, error_rate: float, seed: int
+) -> None:
+    # what lost a third of an estate before: pages of 3, throttling, 5xx at random
+    emulator = EmulatorConfig(
+        rate_limit=RateLimit(rate=400, burst=5), error_rate=error_rate, seed=seed, page_cap=3
+    )
+    config = replace(
+        FAST,
+        concurrency=8,
+        retry=RetryPolicy(failure_base_delay=0.002, throttle_base_delay=0.002, max_delay=0.02),
+    )
+
+    out = run_crawl(aws_env, fault_fleet, emulator, config)
+
+    assert out.errors == []
+    assert out.read == expected_documents(fault_fleet)  # 0 versions lost
+    served: dict[str, int] = out.counters["resources"][GET]
+    versions = {version_key(m, i) for m in fault_fleet.models for i in range(len(m.versions))}
+    assert served == dict.fromkeys(versions, 1)  # each read exactly once, by the server's count
+    statuses = out.counters["statuses"]
+    assert sum(s.get("500", 0) for s in statuses.values()) > 0  # 5xx were injected
+    assert sum(out.counters["throttled"].values()) == out.stats.throttles > 0
