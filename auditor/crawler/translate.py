@@ -8,7 +8,7 @@ documents. Every message that leaves here passes through ``redact`` (a service m
 the caller's access key id).
 
 A 200 is only trusted when it is JSON (by ``Content-Type``), no larger than
-``MAX_RESPONSE_BYTES`` (bytes as read, by ``.transport``), parses, and (for ``GetTrainedModel``, whose
+``MAX_RESPONSE_BYTES`` (as read: ``transport``), parses, and (for ``GetTrainedModel``, whose
 body is what policies judge) has the types the service model documents for every field it
 has: a ``tags`` list or a numeric ``instanceType`` must never be judged as if it were data.
 """
