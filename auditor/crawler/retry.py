@@ -28,7 +28,7 @@ from typing import Protocol, TypeVar
 
 import anyio
 
-from auditor.errors import ApiError, DeadlineExceededError, ThrottledError
+from auditor.errors import ApiError, DeadlineExceededError, ThrottledError, UsageError
 
 T = TypeVar("T")
 
@@ -83,7 +83,7 @@ class RetryPolicy:
 
     def __post_init__(self) -> None:
         if self.failure_attempts < 1 or self.deferred_passes < 0:
-            raise ValueError(
+            raise UsageError(
                 f"failure_attempts must be >= 1 and deferred_passes >= 0, got "
                 f"{self.failure_attempts}, {self.deferred_passes}"
             )

@@ -421,7 +421,7 @@ def test_injected_5xx_under_throttling_lose_nothing_and_read_each_version_once(
 ) -> None:
     # what lost a third of an estate before: pages of 3, throttling, 5xx at random
     emulator = EmulatorConfig(
-        rate_limit=RateLimit(rate=400, burst=5), error_rate=error_rate, seed=seed, page_cap=3
+        rate_limit=RateLimit(rate=150, burst=2), error_rate=error_rate, seed=seed, page_cap=3
     )
     config = replace(
         FAST,
