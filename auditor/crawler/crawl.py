@@ -16,8 +16,9 @@ shared ``CapacityLimiter`` (in-flight calls, ``--concurrency``) and ``call_with_
 (``_Cursor``) and versions to read. The first pass starts from the scope. Whatever exhausts
 its failure budget (a listing page or a version read that kept failing with 5xx, timeouts
 or cut connections) is not reported yet: it is *deferred*, and once the whole pass has
-drained, the pipeline runs again over the deferred work alone, each call with a fresh
-budget. A deferred listing resumes at the page that failed (its own ``nextToken``) and what
+drained (and, before deferred pass *n*, ``RetryPolicy.redrive_delay`` x *n* seconds have
+given a failing service time to recover), the pipeline runs again over the deferred work
+alone, each call with a fresh budget. A deferred listing resumes at the page that failed (its own ``nextToken``) and what
 it then finds flows down the pipeline as in the first pass, so one bad page never costs the
 rest of a listing. After ``RetryPolicy.deferred_passes`` such passes (3 by default) what
 still fails becomes a ``ScanError`` naming what was not read. Errors that no retry can mend
@@ -315,12 +316,23 @@ class _Crawler:
         work = self._first_work()
         passes = 1 + self.config.retry.deferred_passes
         for number in range(passes):
+            if number:
+                await self._pause_before_redrive(number)
             self.deferred = _Work() if number < passes - 1 else None
             await self._pass(work)
             if not self.deferred:
                 return
             work = self.deferred
             self.stats.passes += 1
+
+    async def _pause_before_redrive(self, number: int) -> None:
+        """Give a failing service ``redrive_delay`` x ``number`` seconds to recover before
+        deferred pass ``number``; no pause past the deadline or once credentials failed."""
+        if self.halted is not None:
+            return
+        pause = self.config.retry.redrive_delay * number
+        if pause < self.deadline.remaining(self.clock.now()):
+            await self.clock.sleep(pause)
 
     def _first_work(self) -> _Work:
         work = _Work()

@@ -72,7 +72,9 @@ class RetryPolicy:
     ``failure_attempts``: attempts one call may fail (5xx, timeout, connection) before it
     is given up in this pass; throttles are not counted. ``deferred_passes``: how many
     times the crawler re-drives, after the rest of the estate, what was given up (each
-    pass with a fresh failure budget) before reporting it as an error.
+    pass with a fresh failure budget) before reporting it as an error; deferred pass *n*
+    starts ``redrive_delay`` x *n* seconds after the pass before it ends (2, 4, 6 s: with
+    the backoff inside each pass, a service failing for a minute or so costs nothing).
     """
 
     failure_attempts: int = 5
@@ -80,6 +82,7 @@ class RetryPolicy:
     throttle_base_delay: float = 0.05
     max_delay: float = 8.0
     deferred_passes: int = 3
+    redrive_delay: float = 2.0
 
     def __post_init__(self) -> None:
         if self.failure_attempts < 1 or self.deferred_passes < 0:

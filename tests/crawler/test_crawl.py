@@ -498,3 +498,29 @@ async def test_throttling_forever_is_bounded_by_the_deadline_alone(
     # hundreds of throttles, and none of them gave the call up before the deadline
     assert stats.throttles == len(api.calls) > 100
     assert stats.deferred == 0
+
+
+async def test_each_deferred_pass_waits_longer_for_the_service_to_recover(
+    fleet: Fleet, fast: CrawlConfig
+) -> None:
+    model = fleet.models[0]
+    key = f"{model.arn}#{model.versions[0].version_identifier}"
+    budget = fast.retry.failure_attempts
+    fault = FailsAfter(Operation.GET_TRAINED_MODEL, key, first=1, count=2 * budget)
+    config = replace(fast, retry=replace(fast.retry, redrive_delay=2.0))
+    clock = FakeClock()
+    stats = CrawlStats()
+    send, receive = anyio.create_memory_object_stream[ModelVersion | ScanError](64)
+    api = FakeCleanRoomsApi(fleet, fault=fault)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(
+            lambda: crawl(api, CrawlScope(), send, config=config, stats=stats, clock=clock)
+        )
+        async with receive:
+            items = [item async for item in receive]
+
+    assert errors_of(items) == []
+    assert sorted(read_keys(items)) == sorted(all_keys(fleet))
+    assert (stats.passes, stats.deferred) == (3, 2)  # failed in two passes, read in the third
+    pauses = [s for s in clock.sleeps if s >= 1.0]
+    assert pauses == [2.0, 4.0]  # before deferred pass 1 and 2 (backoffs are far shorter)

@@ -34,7 +34,11 @@ FAST = CrawlConfig(
     concurrency=4,
     rate=RateConfig(initial_rate=2000.0, max_rate=5000.0),
     retry=RetryPolicy(
-        throttle_base_delay=0.002, failure_attempts=3, failure_base_delay=0.002, max_delay=0.02
+        throttle_base_delay=0.002,
+        failure_attempts=3,
+        failure_base_delay=0.002,
+        max_delay=0.02,
+        redrive_delay=0.01,
     ),
     connect_timeout=1.0,
     read_timeout=1.0,

@@ -426,7 +426,7 @@ def test_injected_5xx_under_throttling_lose_nothing_and_read_each_version_once(
     config = replace(
         FAST,
         concurrency=8,
-        retry=RetryPolicy(failure_base_delay=0.002, throttle_base_delay=0.002, max_delay=0.02),
+        retry=replace(FAST.retry, failure_attempts=RetryPolicy().failure_attempts),
     )
 
     out = run_crawl(aws_env, fault_fleet, emulator, config)
