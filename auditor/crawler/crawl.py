@@ -15,15 +15,16 @@ shared ``CapacityLimiter`` (in-flight calls, ``--concurrency``) and ``call_with_
 **Passes.** The pipeline runs over *work*: listings to page through from a ``nextToken``
 (``_Cursor``) and versions to read. The first pass starts from the scope. Whatever exhausts
 its failure budget (a listing page or a version read that kept failing with 5xx, timeouts
-or cut connections) is not reported yet: it is *deferred*, and once the whole pass has
-drained (and, before deferred pass *n*, ``RetryPolicy.redrive_delay`` x *n* seconds have
-given a failing service time to recover), the pipeline runs again over the deferred work
-alone, each call with a fresh budget. A deferred listing resumes at the page that failed (its own ``nextToken``) and what
-it then finds flows down the pipeline as in the first pass, so one bad page never costs the
-rest of a listing. After ``RetryPolicy.deferred_passes`` such passes (3 by default) what
-still fails becomes a ``ScanError`` naming what was not read. Errors that no retry can mend
-(access denied, not found, a malformed body, expired credentials, the scan deadline) are
-reported in the pass they happen.
+or cut connections) is not reported yet: it is *deferred*. Once the whole pass has drained
+(and, before deferred pass *n*, ``RetryPolicy.redrive_delay`` x *n* seconds have given a
+failing service time to recover), the pipeline runs again over the deferred work alone,
+each call with a fresh budget. A deferred listing resumes at the page that failed (its own
+``nextToken``) and what it then finds flows down the pipeline as in the first pass, so one
+bad page never costs the rest of a listing. After ``RetryPolicy.deferred_passes`` such
+passes (3 by default) what still fails becomes a ``ScanError`` naming what was not read
+(its ``attempts`` count every pass). Errors that no retry can mend (access denied, not
+found, a malformed body, expired credentials, the scan deadline) are reported in the pass
+they happen.
 
 Anything that cannot be read becomes a ``ScanError`` in the output, never a silent gap. A
 listing whose ``nextToken`` the service refuses (it expired while the scan was busy
