@@ -41,6 +41,12 @@ PARTS = {
         ),
         quick=("bench.crawler_throughput --rate 100 --models 500",),
     ),
+    "faults": Part(
+        "Faults cost time, never data: injected 5xx (15%, 30%) under throttling (R=200, "
+        "burst 10), pages of 3, five seeds each",
+        full=("bench.bench_faults --models 200",),
+        quick=("bench.bench_faults --models 40 --seeds 2",),
+    ),
     "cpu": Part(
         "CPU per API call, no throttling, no latency",
         full=("bench.cpu --models 10000",),

@@ -103,10 +103,16 @@ class Emulator:
 
 @contextmanager
 def emulator(
-    fleet: FleetShape, *, rate: float | None = None, burst: int | None = None, latency_ms: float = 0
+    fleet: FleetShape,
+    *,
+    rate: float | None = None,
+    burst: int | None = None,
+    latency_ms: float = 0,
+    knobs: Sequence[str] = (),
 ) -> Iterator[Emulator]:
-    """A running emulator serving ``fleet``, stopped on exit."""
-    command = [sys.executable, "-m", "auditor.emulator", *fleet.args()]
+    """A running emulator serving ``fleet``, stopped on exit; ``knobs``: more of its flags
+    (``--error-rate 0.15 --page-cap 3``)."""
+    command = [sys.executable, "-m", "auditor.emulator", *fleet.args(), *knobs]
     if rate is not None:
         command += ["--rate", f"{rate:g}"]
         if burst is not None:

@@ -239,7 +239,7 @@ def test_a_baseline_failure_of_a_denied_membership_still_fails_a_gate_on_new_fai
     assert len(document["not_rechecked"]) == len(in_membership(baseline_failures(baseline), B))
     held = sum(1 for item in document["not_rechecked"] if item["severity"] in GATED)
     assert held
-    assert capsys.readouterr().out.startswith(
+    assert capsys.readouterr().err.startswith(
         "INCOMPLETE (FAIL: 0 unwaived new failures at or above medium "
         f"and {held} from the baseline not re-checked); "
     )

@@ -3,13 +3,19 @@
 The session supplies profiles, the credential chain, the region and the endpoint overrides
 (``AWS_ENDPOINT_URL``, ``AWS_ENDPOINT_URL_CLEANROOMS``, ``AWS_ENDPOINT_URL_CLEANROOMSML``);
 nothing here re-reads them. botocore's retries are off (one attempt per call) because
-``auditor.crawler.retry`` and ``auditor.crawler.ratecontrol`` own retrying and pacing.
-Each response body is read by ``translate.keep_wire_body`` before botocore parses it, so a
+``auditor.crawler.retry`` and ``auditor.crawler.ratecontrol`` own retrying and pacing. The
+HTTP transport is ``auditor.crawler.transport``'s, which caps the bytes of every body read.
+Each body is then read by ``translate.keep_wire_body`` before botocore parses it, so a
 GetTrainedModel record is judged as it came over the wire.
+
+Only the exceptions the SDK raises for a failed call are translated into ``ApiError``s
+(``SDK_ERRORS``, and botocore's parser failing on a body of the wrong shape); anything else
+is a bug and propagates.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -17,26 +23,55 @@ from datetime import UTC, datetime
 from typing import Any
 
 import aioboto3
-from botocore.config import Config
+import aiohttp
+from aiobotocore.config import AioConfig
+from botocore import exceptions as boto
+from botocore.parsers import ResponseParserError
 from botocore.utils import parse_timestamp
 
 from auditor.crawler import redact
 from auditor.crawler.api import Operation, Page
-from auditor.crawler.translate import keep_wire_body, to_document, to_page, translate_error
-from auditor.errors import UsageError
+from auditor.crawler.translate import (
+    is_parser_failure,
+    keep_wire_body,
+    to_document,
+    to_page,
+    translate_error,
+)
+from auditor.crawler.transport import CappedAIOHTTPSession, ResponseTooLargeError
+from auditor.errors import MalformedResponseError, UsageError
+
+log = logging.getLogger(__name__)
 
 PAGE_SIZE = 100  # the documented maximum of every list operation used here
+
+# What a call through the SDK raises when it fails: the service's answer (ClientError), the
+# SDK's own failures (BotoCoreError: connection, timeout, credentials, ...), and the transport
+# and socket errors that escape it.
+SDK_ERRORS: tuple[type[BaseException], ...] = (
+    boto.ClientError,
+    boto.BotoCoreError,
+    ResponseParserError,
+    aiohttp.ClientError,
+    TimeoutError,  # asyncio.TimeoutError is the same class
+    OSError,
+)
+# What botocore's response parser raises on a body of the wrong shape (a list where a map
+# belongs, a timestamp that is not one); raised from anywhere else, they are bugs.
+_PARSER_ERRORS = (AttributeError, TypeError, ValueError)
 
 
 def client_config(
     *, max_pool_connections: int, connect_timeout: float = 5.0, read_timeout: float = 30.0
-) -> Config:
-    """botocore settings: no SDK retries, a pool as large as the crawl's concurrency.
+) -> AioConfig:
+    """SDK settings: no SDK retries, a pool as large as the crawl's concurrency, the capped
+    transport (``auditor.crawler.transport``).
 
     No client-side parameter validation: the crawler builds every request itself from
     strings the service returned, and the service validates anyway (~5% of a call's CPU).
     """
-    return Config(
+    return AioConfig(
+        http_session_cls=CappedAIOHTTPSession,
         retries={"total_max_attempts": 1, "mode": "standard"},
         parameter_validation=False,
         max_pool_connections=max_pool_connections,
@@ -107,7 +142,13 @@ class AwsCleanRoomsApi:
     async def _call(op: Operation, method: Any, params: dict[str, Any]) -> Mapping[str, Any]:
         try:
             response: Mapping[str, Any] = await method(**params)
-        except Exception as exc:
+        except ResponseTooLargeError as exc:
+            raise MalformedResponseError(op, "ResponseTooLarge", str(exc)) from exc
+        except SDK_ERRORS as exc:
+            raise translate_error(op, exc) from exc
+        except _PARSER_ERRORS as exc:
+            if not is_parser_failure(exc):
+                raise
             raise translate_error(op, exc) from exc
         return response
 
@@ -134,13 +175,18 @@ def _use_fast_timestamps(session: aioboto3.Session) -> None:
 
 
 async def _remember_credentials(session: aioboto3.Session) -> None:
-    """Register the credentials the session will sign with, so nothing prints them."""
+    """Register the credentials the session will sign with, so nothing prints them.
+
+    When the credential chain fails here it will fail the same way on the first call,
+    which reports it; there is nothing to remember meanwhile.
+    """
     try:
         credentials = await session.get_credentials()
         if credentials is None:
             return
         frozen = await credentials.get_frozen_credentials()
-    except Exception:
+    except SDK_ERRORS as exc:
+        log.debug("credentials not resolved before the scan: %s", type(exc).__name__)
         return
     redact.remember((frozen.access_key, frozen.secret_key, frozen.token))
 

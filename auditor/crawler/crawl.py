@@ -12,19 +12,37 @@ versions) all completed without error.
 
 Streams are bounded, so a slow consumer or a huge estate applies backpressure instead of
 queueing everything. Every call goes through its operation's ``Pacer`` (adaptive rate), one
-shared ``CapacityLimiter`` (in-flight calls, ``--concurrency``) and ``call_with_retry``.
+shared ``CapacityLimiter`` (in-flight calls, ``--concurrency``) and ``call_with_retry``
+(throttles retried without limit, failures on a budget: see ``auditor.crawler.retry``).
+
+**Passes.** The pipeline runs over *work*: listings to page through from a ``nextToken``
+(``_Cursor``) and versions to read. The first pass starts from the scope. Whatever exhausts
+its failure budget (a listing page or a version read that kept failing with 5xx, timeouts
+or cut connections) is not reported yet: it is *deferred*. Once the whole pass has drained
+(and, before deferred pass *n*, ``RetryPolicy.redrive_delay`` x *n* seconds have given a
+failing service time to recover), the pipeline runs again over the deferred work alone,
+each call with a fresh budget. A deferred listing resumes at the page that failed (its own
+``nextToken``) and what it then finds flows down the pipeline as in the first pass, so one
+bad page never costs the rest of a listing. After ``RetryPolicy.deferred_passes`` such
+passes (3 by default) what still fails becomes a ``ScanError`` naming what was not read
+(its ``attempts`` count every pass). Errors that no retry can mend (access denied, not
+found, a malformed body, expired credentials, the scan deadline) are reported in the pass
+they happen.
+
 Anything that cannot be read becomes a ``ScanError`` in the output, never a silent gap. A
 listing whose ``nextToken`` the service refuses (it expired while the scan was busy
 elsewhere) starts again from its first page, once; what was already passed on is skipped,
-so nothing is lost and nothing is read twice.
+so nothing is lost and nothing is read twice. A listing whose ``nextToken`` comes back a
+second time (a service paging in a loop) ends with a ``PaginationLoop`` error for that
+listing alone. Expired credentials stop every later call at once.
 """
 
 from __future__ import annotations
 
 import random
 import sys
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any, TypeVar
 
@@ -79,6 +97,7 @@ class CrawlConfig:
     COLLABORATION_DELETED memberships can no longer be read; ``()`` lists every status.
     ``deadline``: seconds for the whole crawl; after it no call starts and whatever is left
     becomes ``ScanDeadlineExceeded`` errors; a call in flight when it passes is abandoned.
+    It is also the only bound on how long a throttled call keeps being retried.
     ``attempt_timeout`` bounds one attempt (waiting for the pacer included);
     ``connect_timeout``/``read_timeout`` are the SDK's socket timeouts, for ``open_aws_api``.
     """
@@ -157,8 +176,86 @@ class _Model:
 
 @dataclass(frozen=True, slots=True)
 class _Version:
+    """One GetTrainedModel to make; ``spent``: attempts it used in earlier passes."""
+
     model: _Model
     version_identifier: str | None  # None: the latest, whatever it is
+    spent: int = 0
+
+
+@dataclass(slots=True)
+class _Cursor:
+    """Where one listing stands: the token of its next page, every token it has followed
+    (to catch a service paging in a loop), whether it has started over once, how many
+    pages it has read and how many attempts earlier passes spent on it."""
+
+    token: str | None = None
+    followed: set[str] = field(default_factory=set)
+    restarted: bool = False
+    pages: int = 0
+    spent: int = 0
+
+    def advance(self, token: str) -> None:
+        self.followed.add(token)
+        self.token = token
+        self.pages += 1
+
+    def restart(self) -> None:
+        self.token = None
+        self.followed.clear()
+        self.restarted = True
+        self.pages = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _MembershipsListing:
+    """ListMemberships for one status (None: every status)."""
+
+    status: str | None
+    cursor: _Cursor = field(default_factory=_Cursor)
+
+
+@dataclass(frozen=True, slots=True)
+class _ModelsListing:
+    """ListTrainedModels of one membership."""
+
+    membership: _Membership
+    cursor: _Cursor = field(default_factory=_Cursor)
+
+
+@dataclass(frozen=True, slots=True)
+class _VersionsListing:
+    """ListTrainedModelVersions of one model (or, for --latest-only, its latest version)."""
+
+    model: _Model
+    cursor: _Cursor = field(default_factory=_Cursor)
+
+
+_Unit = _MembershipsListing | _ModelsListing | _VersionsListing | _Version
+
+
+@dataclass(slots=True)
+class _Work:
+    """What one pass of the pipeline starts from, by the stage that takes it."""
+
+    memberships: list[_MembershipsListing] = field(default_factory=list)
+    models: list[_ModelsListing] = field(default_factory=list)
+    versions: list[_VersionsListing] = field(default_factory=list)
+    reads: list[_Version] = field(default_factory=list)
+
+    def add(self, unit: _Unit) -> None:
+        match unit:
+            case _MembershipsListing():
+                self.memberships.append(unit)
+            case _ModelsListing():
+                self.models.append(unit)
+            case _VersionsListing():
+                self.versions.append(unit)
+            case _Version():
+                self.reads.append(unit)
+
+    def __len__(self) -> int:
+        return len(self.memberships) + len(self.models) + len(self.versions) + len(self.reads)
 
 
 @dataclass(slots=True)
@@ -260,6 +357,7 @@ class _Crawler:
         self.pacers = {
             op: Pacer(RateController(config.rate_for(op), now=now), self.clock) for op in Operation
         }
+        self.seen_memberships: set[str] = set()
         self.seen_models: set[str] = set()
         self.seen_versions: set[tuple[str, str]] = set()
         self.listings: dict[str, _Listing] = {}  # by membership id; not for --model scans
@@ -283,44 +381,86 @@ class _Crawler:
             f"not read: the scan was interrupted ({self.stopped})",
             attempts=0,
         )
+        # What this pass gave up on, for the next one; None in the last pass (report it).
+        self.deferred: _Work | None = None
 
     async def run(self) -> None:
+        work = self._first_work()
+        passes = 1 + self.config.retry.deferred_passes
+        for number in range(passes):
+            if number:
+                await self._pause_before_redrive(number)
+            self.deferred = _Work() if number < passes - 1 else None
+            await self._pass(work)
+            if not self.deferred:
+                return
+            work = self.deferred
+            self.stats.passes += 1
+
+    async def _pause_before_redrive(self, number: int) -> None:
+        """Give a failing service ``redrive_delay`` x ``number`` seconds to recover before
+        deferred pass ``number``; no pause past the deadline or once credentials failed."""
+        if self.halted is not None or self.stopped is not None:
+            return
+        pause = self.config.retry.redrive_delay * number
+        if pause < self.deadline.remaining(self.clock.now()):
+            await self.clock.sleep(pause)
+
+    def _first_work(self) -> _Work:
+        work = _Work()
+        if self.model_arns:
+            for parsed in self.model_arns:
+                membership = _Membership(parsed.membership_id, account=parsed.account)
+                self.seen_models.add(parsed.arn)
+                self.stats.models += 1
+                work.versions.append(_VersionsListing(_Model(parsed.arn, membership)))
+        elif self.scope.memberships:
+            for membership_id in dict.fromkeys(self.scope.memberships):
+                self.seen_memberships.add(membership_id)
+                self.stats.memberships += 1
+                work.models.append(_ModelsListing(_Membership(membership_id)))
+        else:
+            for status in self.config.membership_statuses or (None,):
+                work.memberships.append(_MembershipsListing(status))
+        return work
+
+    async def _pass(self, work: _Work) -> None:
+        """Run the pipeline over ``work`` until every stage has drained."""
         concurrency = self.config.concurrency
         buffer = max(16, concurrency * 2)
-        memberships_out, memberships_in = anyio.create_memory_object_stream[_Membership](buffer)
-        models_out, models_in = anyio.create_memory_object_stream[_Model](buffer)
+        memberships_out, memberships_in = anyio.create_memory_object_stream[_ModelsListing](buffer)
+        models_out, models_in = anyio.create_memory_object_stream[_VersionsListing](buffer)
         versions_out, versions_in = anyio.create_memory_object_stream[_Version](buffer * 2)
         async with anyio.create_task_group() as tg:
-            if self.model_arns:
-                memberships_out.close()
-                memberships_in.close()
-                tg.start_soon(self._scoped_models, models_out)
-            else:
-                tg.start_soon(self._memberships, memberships_out)
-                _fan_out(tg, self._models_worker, memberships_in, models_out, concurrency // 4)
+            # each stage's own work enters its stream beside what the stage above sends
+            tg.start_soon(self._memberships_stage, work.memberships, work.models, memberships_out)
+            tg.start_soon(_feed, work.versions, models_out.clone())
+            tg.start_soon(_feed, work.reads, versions_out.clone())
+            _fan_out(tg, self._models_worker, memberships_in, models_out, concurrency // 4)
             _fan_out(tg, self._versions_worker, models_in, versions_out, concurrency)
             _fan_out(tg, self._documents_worker, versions_in, None, concurrency * 2)
 
     # --- stage 1: memberships -------------------------------------------------------------
 
-    async def _memberships(self, send: MemoryObjectSendStream[_Membership]) -> None:
+    async def _memberships_stage(
+        self,
+        listings: Sequence[_MembershipsListing],
+        memberships: Sequence[_ModelsListing],
+        send: MemoryObjectSendStream[_ModelsListing],
+    ) -> None:
         async with send:
-            if self.scope.memberships:
-                for membership_id in dict.fromkeys(self.scope.memberships):
-                    self.stats.memberships += 1
-                    await send.send(_Membership(membership_id))
-                return
-            for status in self.config.membership_statuses or (None,):
-                await self._list_memberships(status, send)
+            for membership in memberships:
+                await send.send(membership)
+            for listing in listings:
+                await self._list_memberships(listing, send)
 
     async def _list_memberships(
-        self, status: str | None, send: MemoryObjectSendStream[_Membership]
+        self, listing: _MembershipsListing, send: MemoryObjectSendStream[_ModelsListing]
     ) -> None:
         op = Operation.LIST_MEMBERSHIPS
-        seen: set[str] = set()  # a restarted listing offers its first memberships again
 
         async def page_of(token: str | None) -> Page:
-            return await self.api.list_memberships(status=status, next_token=token)
+            return await self.api.list_memberships(status=listing.status, next_token=token)
 
         async def on_page(page: Page) -> None:
             for item in page.items:
@@ -328,46 +468,40 @@ class _Crawler:
                 if not isinstance(membership_id, str) or not membership_id:
                     await self._fail(ErrorScope.REGION, op, _malformed(op, "summary has no id"))
                     continue
-                if membership_id in seen:
+                if membership_id in self.seen_memberships:  # a restarted listing offers it again
                     continue
-                seen.add(membership_id)
+                self.seen_memberships.add(membership_id)
                 self.stats.memberships += 1
                 arn = item.get("arn")
-                await send.send(
-                    _Membership(
-                        membership_id,
-                        account=_arn_field(arn if isinstance(arn, str) else None, 4),
-                        collaboration_id=_str_or_none(item.get("collaborationId")),
-                    )
+                membership = _Membership(
+                    membership_id,
+                    account=_arn_field(arn if isinstance(arn, str) else None, 4),
+                    collaboration_id=_str_or_none(item.get("collaborationId")),
                 )
+                await send.send(_ModelsListing(membership))
 
         try:
-            await self._each_page(op, page_of, on_page)
+            await self._each_page(op, listing.cursor, page_of, on_page)
         except ApiError as error:
-            await self._fail(ErrorScope.REGION, op, error)
-
-    async def _scoped_models(self, send: MemoryObjectSendStream[_Model]) -> None:
-        async with send:
-            for parsed in self.model_arns:
-                membership = _Membership(parsed.membership_id, account=parsed.account)
-                self.seen_models.add(parsed.arn)
-                self.stats.models += 1
-                await send.send(_Model(parsed.arn, membership))
+            await self._unreadable(listing, op, error)
 
     # --- stage 2: models --------------------------------------------------------------------
 
     async def _models_worker(
-        self, receive: MemoryObjectReceiveStream[_Membership], send: MemoryObjectSendStream[_Model]
+        self,
+        receive: MemoryObjectReceiveStream[_ModelsListing],
+        send: MemoryObjectSendStream[_VersionsListing],
     ) -> None:
         async with receive, send:
-            async for membership in receive:
-                await self._list_models(membership, send)
+            async for listing in receive:
+                await self._list_models(listing, send)
 
     async def _list_models(
-        self, membership: _Membership, send: MemoryObjectSendStream[_Model]
+        self, listing: _ModelsListing, send: MemoryObjectSendStream[_VersionsListing]
     ) -> None:
         op = Operation.LIST_TRAINED_MODELS
-        listing = self.listings.setdefault(membership.id, _Listing())
+        membership = listing.membership
+        progress = self.listings.setdefault(membership.id, _Listing())
 
         async def page_of(token: str | None) -> Page:
             return await self.api.list_trained_models(membership.id, next_token=token)
@@ -388,54 +522,63 @@ class _Crawler:
                     collaboration = _str_or_none(item.get("collaborationIdentifier"))
                     membership = _Membership(membership.id, membership.account, collaboration)
                 latest = _str_or_none(item.get("versionIdentifier"))
-                listing.versions_pending += 1
-                await send.send(_Model(arn, membership, latest))
+                progress.versions_pending += 1
+                await send.send(_VersionsListing(_Model(arn, membership, latest)))
 
         try:
-            await self._each_page(op, page_of, on_page)
+            await self._each_page(op, listing.cursor, page_of, on_page)
         except ApiError as error:
-            await self._fail(ErrorScope.MEMBERSHIP, op, error, membership=membership)
+            if await self._unreadable(replace(listing, membership=membership), op, error):
+                return  # deferred: listed in full only once a later pass finishes it
         else:
-            listing.models_listed = True
+            progress.models_listed = True
         await self._listing_progress(membership)
 
     # --- stage 3: versions ------------------------------------------------------------------
 
     async def _versions_worker(
-        self, receive: MemoryObjectReceiveStream[_Model], send: MemoryObjectSendStream[_Version]
+        self,
+        receive: MemoryObjectReceiveStream[_VersionsListing],
+        send: MemoryObjectSendStream[_Version],
     ) -> None:
         async with receive, send:
-            async for model in receive:
+            async for listing in receive:
+                model = listing.model
+                done = True
                 if self.scope.latest_only:
                     await self._discovered(_Version(model, model.latest_version), send)
                 else:
-                    await self._list_versions(model, send)
-                listing = self.listings.get(model.membership.id)
-                if listing is not None:
-                    listing.versions_pending -= 1
+                    done = await self._list_versions(listing, send)  # False: deferred
+                progress = self.listings.get(model.membership.id)
+                if done and progress is not None:
+                    progress.versions_pending -= 1
                     await self._listing_progress(model.membership)
 
     async def _listing_progress(self, membership: _Membership) -> None:
         """Emit ``ListingComplete`` once the membership's model listing and the version
         listing of every model it passed on have completed, none with an error."""
-        listing = self.listings[membership.id]
+        progress = self.listings[membership.id]
         # Emit only when every listing under this membership completed: a listing that
         # failed, or is still to be (re-)driven, leaves its versions unproven, so a version
         # missing from it may still exist. Reads (GetTrainedModel) may still be under way;
         # each ends as a ModelVersion or a ScanError naming its version.
         if (
-            listing.models_listed
-            and listing.versions_pending == 0
-            and not listing.failed
-            and not listing.reported
+            progress.models_listed
+            and progress.versions_pending == 0
+            and not progress.failed
+            and not progress.reported
         ):
-            listing.reported = True
+            progress.reported = True
             await self.out.send(
                 ListingComplete(membership.id, account=membership.account, region=self.api.region)
             )
 
-    async def _list_versions(self, model: _Model, send: MemoryObjectSendStream[_Version]) -> None:
+    async def _list_versions(
+        self, listing: _VersionsListing, send: MemoryObjectSendStream[_Version]
+    ) -> bool:
+        """Pass on each version of one model; False when the listing was deferred."""
         op = Operation.LIST_TRAINED_MODEL_VERSIONS
+        model = listing.model
 
         async def page_of(token: str | None) -> Page:
             return await self.api.list_trained_model_versions(
@@ -453,9 +596,10 @@ class _Crawler:
                 await self._discovered(_Version(model, version), send)
 
         try:
-            await self._each_page(op, page_of, on_page)
+            await self._each_page(op, listing.cursor, page_of, on_page)
         except ApiError as error:
-            await self._fail(ErrorScope.TRAINED_MODEL, op, error, model=model)
+            return not await self._unreadable(listing, op, error)
+        return True
 
     async def _discovered(self, version: _Version, send: MemoryObjectSendStream[_Version]) -> None:
         if version.version_identifier is not None:
@@ -473,10 +617,11 @@ class _Crawler:
     ) -> None:
         async with receive:
             async for version in receive:
-                await self._read(version)
-                self.stats.versions_done += 1
+                if await self._read(version):
+                    self.stats.versions_done += 1
 
-    async def _read(self, version: _Version) -> None:
+    async def _read(self, version: _Version) -> bool:
+        """Read one version into the output; False when it was deferred to a later pass."""
         op = Operation.GET_TRAINED_MODEL
         model = version.model
         try:
@@ -487,15 +632,14 @@ class _Crawler:
                 ),
             )
         except ApiError as error:
-            await self._fail(ErrorScope.VERSION, op, error, model=model, version=version)
-            return
+            return not await self._unreadable(version, op, error)
         checked = check_document(document)
         document = checked.document
         read_version = _str_or_none(document.get("versionIdentifier"))
         if version.version_identifier is None and read_version is not None:
             key = (model.arn, read_version)
             if key in self.seen_versions:
-                return
+                return True
             self.seen_versions.add(key)
             version = _Version(model, read_version)
         # a record that breaks the contract is still judged (its mistyped values fail
@@ -504,38 +648,75 @@ class _Crawler:
         if not checked.conforms:
             malformed = MalformedResponseError(str(op), MALFORMED_RESPONSE, redact(checked.message))
             await self._fail(ErrorScope.VERSION, op, malformed, model=model, version=version)
+        return True
 
-    # --- calls and errors -------------------------------------------------------------------
+    # --- calls, deferral and errors ---------------------------------------------------------
 
     async def _each_page(
         self,
         op: Operation,
+        cursor: _Cursor,
         page_of: Callable[[str | None], Awaitable[Page]],
         on_page: Callable[[Page], Awaitable[None]],
     ) -> None:
-        """Hand each page of one listing to ``on_page``, first to last; raises ``ApiError``
-        when a page cannot be read.
+        """Hand each page of one listing to ``on_page``, from ``cursor`` on; ``cursor`` keeps
+        its place, so a listing given up on a page resumes there. Raises ``ApiError`` when a
+        page cannot be read, ``MalformedResponseError`` (``PaginationLoop``) when a
+        ``nextToken`` comes back that this listing has already followed.
 
         A ``nextToken`` the service refuses (``ValidationException``: pagination tokens
         expire, and a big scan can take a while to come back to a listing) starts the listing
         again from its first page, once; ``on_page`` skips what it has already passed on.
         """
-        token: str | None = None
-        restarted = False
         while True:
             try:
-                page = await self._call(op, partial(page_of, token))
+                page = await self._call(op, partial(page_of, cursor.token))
             except ApiError as error:
-                if token is None or restarted or error.code != "ValidationException":
+                if cursor.token is None or cursor.restarted or error.code != "ValidationException":
                     raise
-                restarted = True
-                token = None
+                cursor.restart()
                 self.stats.restarts += 1
                 continue
             await on_page(page)
             token = page.next_token
             if token is None:
                 return
+            if token in cursor.followed:
+                raise MalformedResponseError(
+                    str(op),
+                    "PaginationLoop",
+                    f"{op} returned nextToken {_short(token)!r} twice (after {cursor.pages + 1} "
+                    "pages); the rest of this listing was not read",
+                )
+            cursor.advance(token)
+
+    async def _unreadable(self, unit: _Unit, op: Operation, error: ApiError) -> bool:
+        """Defer ``unit`` to the next pass when a retry may mend ``error`` and a pass is left
+        (True), else report it as an error (False)."""
+        if error.retryable and self.deferred is not None:
+            if isinstance(unit, _Version):
+                unit = replace(unit, spent=unit.spent + error.attempts)
+            else:
+                unit.cursor.spent += error.attempts
+            self.deferred.add(unit)
+            self.stats.deferred += 1
+            return True
+        if error.retryable and self.config.retry.deferred_passes:
+            error.attempts += unit.spent if isinstance(unit, _Version) else unit.cursor.spent
+            notes = [f"still failing after {1 + self.config.retry.deferred_passes} passes"]
+            if not isinstance(unit, _Version) and unit.cursor.token is not None:
+                notes.append(f"{unit.cursor.pages} pages read, the rest not")
+            error.message = f"{error.message} ({'; '.join(notes)})"
+        match unit:
+            case _MembershipsListing():
+                await self._fail(ErrorScope.REGION, op, error)
+            case _ModelsListing(membership=membership):
+                await self._fail(ErrorScope.MEMBERSHIP, op, error, membership=membership)
+            case _VersionsListing(model=model):
+                await self._fail(ErrorScope.TRAINED_MODEL, op, error, model=model)
+            case _Version(model=model):
+                await self._fail(ErrorScope.VERSION, op, error, model=model, version=unit)
+        return False
 
     def _not_attempted(self, op: Operation, cause: CredentialsError) -> CredentialsError:
         return _NotAttempted(
@@ -658,6 +839,13 @@ class _NotAttempted(CredentialsError):
     """A call skipped because the scan's credentials already failed."""
 
 
+async def _feed(items: Sequence[T], send: MemoryObjectSendStream[T]) -> None:
+    """Send ``items`` into a stage's stream, then close this sender."""
+    async with send:
+        for item in items:
+            await send.send(item)
+
+
 def _fan_out(
     tg: TaskGroup,
     worker: Callable[[MemoryObjectReceiveStream[Any], Any], Coroutine[Any, Any, None]],
@@ -707,6 +895,10 @@ def _interned(value: object) -> str | None:
 
 def _str_or_none(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+def _short(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _malformed(op: Operation, message: str) -> MalformedResponseError:

@@ -23,6 +23,8 @@ class CrawlStats:
     throttles: int = 0
     retries: int = 0
     restarts: int = 0  # listings started again after a refused nextToken
+    deferred: int = 0  # pages and reads given up in one pass and re-driven in the next
+    passes: int = 1  # passes of the pipeline run so far (1 + deferred passes)
     calls: Counter[str] = field(default_factory=Counter)
     rates: dict[str, float] = field(default_factory=dict)
     limits: dict[str, float] = field(default_factory=dict)

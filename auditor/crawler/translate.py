@@ -13,7 +13,8 @@ parses each 2xx body itself, once, in botocore's stead: a GetTrainedModel body i
 exactly as it came over the wire (botocore's parser would coerce ``true`` to 1, ``86400.9``
 to 86400 and ``"3600"`` to 3600, so a mistyped value could pass a policy), for
 ``auditor.documents`` to check; list items keep their wire values too (only their ids are
-read). Bodies larger than ``MAX_RESPONSE_BYTES`` (by ``Content-Length``) are refused.
+read). Bodies larger than ``MAX_RESPONSE_BYTES`` are cut off as they are read
+(``transport``), and refused by ``Content-Length`` here for any other client.
 """
 
 from __future__ import annotations
@@ -136,6 +137,11 @@ def translate_error(operation: Operation | str, exc: BaseException) -> ApiError:
     if isinstance(exc, boto.ParamValidationError):
         return RequestRejectedError(op, "ParamValidationError", text)
     return RequestRejectedError(op, type(exc).__name__, text)
+
+
+def is_parser_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` escaped botocore's response parser (a body of the wrong shape)."""
+    return _parse_failure(exc) is not None
 
 
 def _parse_failure(exc: BaseException) -> str | None:

@@ -215,7 +215,35 @@ class Emulator:
         )
         if fault is None:
             return json_response(served.body)
+        if fault.kind is FaultKind.HUGE_CHUNKED:
+            return await self._chunked_response(request, operation, fault, served.body)
         return await _faulty_response(request, fault, served.body)
+
+    async def _chunked_response(
+        self, request: web.Request, operation: str, fault: Fault, body: bytes
+    ) -> web.StreamResponse:
+        """``body`` padded to ``fault.huge_bytes``, written in chunks without a
+        Content-Length; counts what was written before the end or the client's hang-up."""
+        response = web.StreamResponse(status=200, headers={"Content-Type": "application/json"})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        sent = 0
+        try:
+            head = body[:-1] + b',"padding":"'  # body is one JSON object: ends with "}"
+            await response.write(head)
+            sent += len(head)
+            filler = b"x" * _CHUNK_BYTES
+            while sent + _CHUNK_BYTES < fault.huge_bytes:
+                await response.write(filler)
+                sent += _CHUNK_BYTES
+            await response.write(b'"}')
+            sent += 2
+            await response.write_eof()
+        except ConnectionError:
+            pass  # the client stopped reading: what it was sent is counted below
+        finally:
+            self.counters.record_streamed(operation, sent)
+        return response
 
     async def _account_of(self, access_key_id: str) -> str | None:
         """The account an access key belongs to: the static map, else STS (asked once a key)."""
@@ -259,7 +287,7 @@ class Emulator:
             fault = faults.get(key)
             if fault is None:
                 continue
-            if fault.kind is FaultKind.REJECT_TOKEN and not has_token:
+            if fault.kind in _TOKEN_FAULTS and not has_token:
                 return None  # only follow-up pages are refused; the first page is served
             if fault.duration_s is not None:
                 started = self._fault_started.setdefault(key, self._clock())
@@ -436,6 +464,10 @@ _ERROR_FAULTS: dict[FaultKind, tuple[int, str, str]] = {
 }
 
 
+_TOKEN_FAULTS = frozenset({FaultKind.REJECT_TOKEN, FaultKind.REPEAT_TOKEN})
+_CHUNK_BYTES = 64 * 1024
+
+
 def _wrong_types(value: Any, key: str = "") -> Any:
     """Strings become numbers and booleans strings, which botocore's rest-json parser passes
     through; timestamps and numbers are left alone because botocore would fail converting them
@@ -495,6 +527,10 @@ async def _faulty_response(request: web.Request, fault: Fault, body: bytes) -> w
         return json_response(json.dumps(document).encode())
     if kind is FaultKind.HUGE:
         return json_response(_padded(body, fault.huge_bytes))
+    if kind is FaultKind.REPEAT_TOKEN:
+        document = json.loads(body)
+        document["nextToken"] = request.query["nextToken"]  # the page it was asked for, again
+        return json_response(json.dumps(document).encode())
     # RESET and TRUNCATED: promise the whole body, send half, then cut the connection.
     response = web.StreamResponse(status=200, headers={"Content-Type": "application/json"})
     response.content_length = len(body)

@@ -29,9 +29,11 @@ class FaultKind(StrEnum):
     CUT_JSON = "cut-json"  # 200 with the first half of the JSON body, framed as complete
     WRONG_TYPES = "wrong-types"  # 200 JSON whose fields have the wrong types
     HUGE = "huge"  # 200 JSON of valid shape padded to ``huge_bytes``
+    HUGE_CHUNKED = "huge-chunked"  # the same, streamed chunked (no Content-Length)
     SLOW = "slow"  # the normal response, after ``delay_s`` more seconds
     SERVER_ERROR = "5xx"  # 503 ServiceUnavailableException instead of the response
     REJECT_TOKEN = "reject-token"  # 400 "Invalid pagination token" for requests with a nextToken
+    REPEAT_TOKEN = "repeat-token"  # a page asked for with a nextToken answers that same token
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,7 @@ class Counters:
         self._faulted: Counter[str] = Counter()
         self._accounts: Counter[str] = Counter()
         self._account_throttled: Counter[str] = Counter()
+        self._streamed: Counter[str] = Counter()
 
     def record(
         self,
@@ -64,6 +65,12 @@ class Counters:
                 if throttled:
                     self._account_throttled[account] += 1
 
+    def record_streamed(self, operation: str, sent: int) -> None:
+        """``sent`` bytes of a streamed (chunked) body were written before it ended or the
+        client went away."""
+        with self._lock:
+            self._streamed[operation] += sent
+
     def reset(self) -> None:
         with self._lock:
             self._reset_unlocked()
@@ -78,7 +85,8 @@ class Counters:
     def snapshot(self) -> dict[str, Any]:
         """Plain, JSON-ready dicts: ``total``, ``operations``, ``statuses``, ``resources``,
         ``throttled``, ``refused``, ``faulted``, ``callers`` (``"<access key>/<region>/<service>"``),
-        ``accounts`` and ``account_throttled`` (by account id, when the caller's is known)."""
+        ``accounts`` and ``account_throttled`` (by account id, when the caller's is known),
+        ``streamed_bytes`` (bytes of chunked fault bodies written, by operation)."""
         with self._lock:
             return {
                 "total": sum(self._operations.values()),
@@ -91,4 +99,5 @@ class Counters:
                 "faulted": dict(self._faulted),
                 "accounts": dict(self._accounts),
                 "account_throttled": dict(self._account_throttled),
+                "streamed_bytes": dict(self._streamed),
             }

@@ -11,7 +11,9 @@ from auditor.models import ModelVersion, ScanError
 FAST = CrawlConfig(
     concurrency=8,
     rate=RateConfig(initial_rate=2000.0, max_rate=5000.0),
-    retry=RetryPolicy(throttle_base_delay=0.005, other_base_delay=0.005, max_delay=0.05),
+    retry=RetryPolicy(
+        throttle_base_delay=0.005, failure_base_delay=0.005, max_delay=0.05, redrive_delay=0.01
+    ),
 )
 
 

@@ -7,10 +7,18 @@ from typing import Any
 import aioboto3
 import anyio
 import pytest
+from botocore.exceptions import EndpointConnectionError, NoCredentialsError
 
 from auditor.crawler import open_aws_api
-from auditor.crawler.aws import _parse_timestamp, client_config
+from auditor.crawler.aws import (
+    AwsCleanRoomsApi,
+    _parse_timestamp,
+    _remember_credentials,
+    client_config,
+)
+from auditor.crawler.transport import CappedAIOHTTPSession
 from auditor.emulator import EmulatorConfig, EmulatorServer
+from auditor.errors import ApiError, ConnectionFailure, CredentialsError
 from auditor.fleet import Fleet
 
 
@@ -66,3 +74,70 @@ def test_every_request_carries_the_full_user_agent(
     assert sent[0] == sent[1]
     assert "aiobotocore/" in sent[0]
     assert "auditor-crawler" in sent[0]
+
+
+class StandIn:
+    """A client whose every call raises ``error``."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+    async def get_trained_model(self, **_: Any) -> Any:
+        raise self.error
+
+
+def stand_in_api(error: BaseException) -> AwsCleanRoomsApi:
+    return AwsCleanRoomsApi(region="us-east-1", cleanrooms=None, cleanroomsml=StandIn(error))
+
+
+async def read_with(api: AwsCleanRoomsApi) -> None:
+    await api.get_trained_model("m", "arn", version_identifier=None)
+
+
+def test_the_client_reads_bodies_through_the_capped_transport() -> None:
+    assert client_config(max_pool_connections=8).http_session_cls is CappedAIOHTTPSession
+
+
+@pytest.mark.parametrize(
+    ("error", "kind", "code"),
+    [
+        (
+            EndpointConnectionError(endpoint_url="http://x"),
+            ConnectionFailure,
+            "EndpointConnectionError",
+        ),
+        (NoCredentialsError(), CredentialsError, "NoCredentialsError"),
+        (ConnectionResetError("reset"), ConnectionFailure, "ConnectionResetError"),
+        (TimeoutError(), ConnectionFailure, "TimeoutError"),
+    ],
+)
+async def test_what_the_sdk_raises_becomes_an_api_error(
+    error: BaseException, kind: type[ApiError], code: str
+) -> None:
+    with pytest.raises(kind) as caught:
+        await read_with(stand_in_api(error))
+    assert caught.value.code == code
+    assert caught.value.__cause__ is error
+
+
+@pytest.mark.parametrize("bug", [TypeError("unexpected keyword"), KeyError("x"), ValueError("v")])
+async def test_a_bug_around_the_sdk_call_crashes_loudly_instead_of_becoming_a_scan_error(
+    bug: Exception,
+) -> None:
+    with pytest.raises(type(bug)) as caught:
+        await read_with(stand_in_api(bug))
+    assert caught.value is bug
+
+
+async def test_credentials_that_cannot_be_resolved_up_front_are_left_to_the_first_call() -> None:
+    class NoCredentials:
+        async def get_credentials(self) -> Any:
+            raise NoCredentialsError()
+
+    class Broken:
+        async def get_credentials(self) -> Any:
+            raise AttributeError("a bug")
+
+    await _remember_credentials(NoCredentials())  # type: ignore[arg-type]
+    with pytest.raises(AttributeError):
+        await _remember_credentials(Broken())  # type: ignore[arg-type]

@@ -17,13 +17,14 @@ from auditor.crawler import (
     crawl,
     parse_model_arn,
 )
-from auditor.crawler.api import Operation
+from auditor.crawler.api import Operation, Page
 from auditor.crawler.fake import FakeCleanRoomsApi
 from auditor.errors import ApiError, ServerError, ThrottledError, UsageError
 from auditor.fleet import Fleet
 from auditor.models import ErrorScope, ListingComplete, ModelVersion
 
 from .conftest import all_keys, errors_of, latest_keys, read_keys
+from .fakeclock import FakeClock
 
 
 async def test_reads_every_version_of_every_model_exactly_once(
@@ -204,7 +205,7 @@ async def test_exhausted_retries_become_an_error_with_the_attempt_count(
     assert (error.scope, error.code, error.attempts) == (
         ErrorScope.TRAINED_MODEL,
         "InternalServerException",
-        fast.retry.other_attempts,
+        fast.retry.failure_attempts * (1 + fast.retry.deferred_passes),
     )
     assert set(read_keys(items)) == {k for k in all_keys(fleet) if k[0] != model.arn}
 
@@ -320,3 +321,215 @@ def test_a_resource_keeps_its_models_strings_not_copies_of_them() -> None:
     # what the service says about the version read wins over what the listing said
     latest = _resource({**document, "versionIdentifier": "version-0002"}, _Version(model, None))
     assert latest.version_identifier == "version-0002"
+
+
+class FailsAfter:
+    """A fault hook: calls of ``op`` on ``key`` number ``first`` to ``first + count - 1``
+    (1-based) fail with a 5xx; every other call goes through. Records when each happened."""
+
+    def __init__(self, op: Operation, key: str, first: int, count: int) -> None:
+        self.op, self.key, self.first, self.count = op, key, first, count
+        self.seen = 0
+        self.log: list[tuple[Operation, str, bool]] = []
+
+    def __call__(self, op: Operation, key: str) -> ApiError | None:
+        failed = False
+        if (op, key) == (self.op, self.key):
+            self.seen += 1
+            failed = self.first <= self.seen < self.first + self.count
+        self.log.append((op, key, failed))
+        return ServerError(op, "InternalServerException", "down") if failed else None
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        Operation.LIST_MEMBERSHIPS,
+        Operation.LIST_TRAINED_MODELS,
+        Operation.LIST_TRAINED_MODEL_VERSIONS,
+        Operation.GET_TRAINED_MODEL,
+    ],
+)
+async def test_a_call_that_exhausts_its_budget_is_redriven_after_the_rest_and_loses_nothing(
+    fleet: Fleet, fast: CrawlConfig, op: Operation
+) -> None:
+    budget = fast.retry.failure_attempts
+    membership = fleet.memberships[0].id
+    model = fleet.models_of(membership)[0]
+    versioned = next(m for m in fleet.models if len(m.versions) >= 2)
+    key = {
+        Operation.LIST_MEMBERSHIPS: "ACTIVE",
+        Operation.LIST_TRAINED_MODELS: membership,
+        Operation.LIST_TRAINED_MODEL_VERSIONS: versioned.arn,
+        Operation.GET_TRAINED_MODEL: f"{model.arn}#{model.versions[0].version_identifier}",
+    }[op]
+    # the second page of a listing (the first call of a read) fails a whole budget's worth
+    first = 1 if op is Operation.GET_TRAINED_MODEL else 2
+    fault = FailsAfter(op, key, first=first, count=budget)
+    api = FakeCleanRoomsApi(fleet, page_size=1, fault=fault)
+    stats = CrawlStats()
+
+    items = await collect(api, config=fast, stats=stats)
+
+    assert errors_of(items) == []
+    assert sorted(read_keys(items)) == sorted(all_keys(fleet))
+    assert set(api.reads.values()) == {1}
+    assert (stats.deferred, stats.passes) == (1, 2)
+    calls = [(o, k) for o, k, _ in fault.log]
+    # resumed at its own page: each page once, the failing one a budget's worth more
+    pages = {
+        Operation.LIST_MEMBERSHIPS: sum(m.status == "ACTIVE" for m in fleet.memberships),
+        Operation.LIST_TRAINED_MODELS: len(fleet.models_of(membership)),
+        Operation.LIST_TRAINED_MODEL_VERSIONS: len(versioned.versions),
+        Operation.GET_TRAINED_MODEL: 1,
+    }[op]
+    assert pages >= first
+    assert fault.seen == pages + budget
+    last_failure = max(i for i, (_, _, failed) in enumerate(fault.log) if failed)
+    redrive = next(i for i, c in enumerate(calls) if c == (op, key) and i > last_failure)
+    # ... and only once everything else had been read
+    others = [
+        i
+        for i, (o, k) in enumerate(calls)
+        if o is Operation.GET_TRAINED_MODEL and i < redrive and k != key
+    ]
+    later = [
+        i for i, (o, k) in enumerate(calls) if o is Operation.GET_TRAINED_MODEL and i > redrive
+    ]
+    if op is Operation.GET_TRAINED_MODEL:
+        assert later == []
+        assert len(others) == fleet.version_count - 1
+    else:
+        assert len(others) + len(later) == fleet.version_count
+        assert others, "the rest of the estate was read before the re-drive"
+
+
+async def test_a_listing_page_that_keeps_failing_is_one_error_naming_what_was_not_read(
+    fleet: Fleet, fast: CrawlConfig
+) -> None:
+    membership = fleet.memberships[1].id
+    models = fleet.models_of(membership)
+    assert len(models) > 2
+    fault = FailsAfter(Operation.LIST_TRAINED_MODELS, membership, first=3, count=10_000)
+    api = FakeCleanRoomsApi(fleet, page_size=1, fault=fault)
+    stats = CrawlStats()
+
+    items = await collect(api, config=fast, stats=stats)
+
+    passes = 1 + fast.retry.deferred_passes
+    [error] = errors_of(items)
+    assert (error.scope, error.operation, error.code, error.membership_id, error.attempts) == (
+        ErrorScope.MEMBERSHIP,
+        "ListTrainedModels",
+        "InternalServerException",
+        membership,
+        fast.retry.failure_attempts * passes,
+    )
+    assert (
+        error.message == f"down (still failing after {passes} passes; 2 pages read, the rest not)"
+    )
+    read_models = {m.arn for m in models[:2]}
+    expected = {k for k in all_keys(fleet) if membership not in k[0] or k[0] in read_models}
+    assert sorted(read_keys(items)) == sorted(expected)
+    assert fault.seen == 2 + fast.retry.failure_attempts * passes
+    assert stats.passes == passes
+
+
+class LoopingTokens(FakeCleanRoomsApi):
+    """Pages ``model``'s version listing through the tokens ``tokens``, in that order."""
+
+    def __init__(self, fleet: Fleet, model_arn: str, tokens: list[str]) -> None:
+        super().__init__(fleet, page_size=1)
+        self.model_arn = model_arn
+        self.tokens = tokens
+
+    async def list_trained_model_versions(
+        self, membership_id: str, model_arn: str, *, next_token: str | None
+    ) -> Page:
+        if model_arn != self.model_arn:
+            return await super().list_trained_model_versions(
+                membership_id, model_arn, next_token=next_token
+            )
+        page = await super().list_trained_model_versions(membership_id, model_arn, next_token=None)
+        step = 0 if next_token is None else self.tokens.index(next_token) + 1
+        return replace(page, next_token=self.tokens[step % len(self.tokens)])
+
+
+@pytest.mark.parametrize("tokens", [["same"], ["first", "second", "third"]])
+async def test_a_next_token_that_repeats_or_cycles_is_a_pagination_loop_for_that_listing(
+    fleet: Fleet, fast: CrawlConfig, tokens: list[str]
+) -> None:
+    model = next(m for m in fleet.models if len(m.versions) >= 2)
+    api = LoopingTokens(fleet, model.arn, tokens)
+
+    items = await collect(api, config=fast)
+
+    [error] = errors_of(items)
+    assert (error.scope, error.operation, error.code, error.resource_arn, error.attempts) == (
+        ErrorScope.TRAINED_MODEL,
+        "ListTrainedModelVersions",
+        "PaginationLoop",
+        model.arn,
+        1,
+    )
+    assert error.message == (
+        f"ListTrainedModelVersions returned nextToken {tokens[0]!r} twice "
+        f"(after {len(tokens) + 1} pages); the rest of this listing was not read"
+    )
+    listed = sum(1 for op, key in api.calls if key == model.arn)
+    assert listed == len(tokens) + 1  # stopped at the first repeat, not 59,081 calls later
+    others = {k for k in all_keys(fleet) if k[0] != model.arn}
+    assert others <= set(read_keys(items))
+
+
+async def test_throttling_forever_is_bounded_by_the_deadline_alone(
+    fleet: Fleet, fast: CrawlConfig
+) -> None:
+    clock = FakeClock()
+    api = FakeCleanRoomsApi(
+        fleet, fault=lambda op, key: ThrottledError(op, "ThrottlingException", "slow down")
+    )
+    send, receive = anyio.create_memory_object_stream[CrawlItem](64)
+    config = replace(fast, deadline=300.0)
+    stats = CrawlStats()
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(
+            lambda: crawl(api, CrawlScope(), send, config=config, stats=stats, clock=clock)
+        )
+        async with receive:
+            items = [item async for item in receive]
+
+    assert [(e.scope, e.code) for e in errors_of(items)] == [
+        (ErrorScope.REGION, "ScanDeadlineExceeded")
+    ]
+    # retried until the deadline (the pacer's last wait may overrun it by a step), not sooner
+    assert 290.0 < clock.time < 301.0
+    # hundreds of throttles, and none of them gave the call up before the deadline
+    assert stats.throttles == len(api.calls) > 100
+    assert stats.deferred == 0
+
+
+async def test_each_deferred_pass_waits_longer_for_the_service_to_recover(
+    fleet: Fleet, fast: CrawlConfig
+) -> None:
+    model = fleet.models[0]
+    key = f"{model.arn}#{model.versions[0].version_identifier}"
+    budget = fast.retry.failure_attempts
+    fault = FailsAfter(Operation.GET_TRAINED_MODEL, key, first=1, count=2 * budget)
+    config = replace(fast, retry=replace(fast.retry, redrive_delay=2.0))
+    clock = FakeClock()
+    stats = CrawlStats()
+    send, receive = anyio.create_memory_object_stream[CrawlItem](64)
+    api = FakeCleanRoomsApi(fleet, fault=fault)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(
+            lambda: crawl(api, CrawlScope(), send, config=config, stats=stats, clock=clock)
+        )
+        async with receive:
+            items = [item async for item in receive]
+
+    assert errors_of(items) == []
+    assert sorted(read_keys(items)) == sorted(all_keys(fleet))
+    assert (stats.passes, stats.deferred) == (3, 2)  # failed in two passes, read in the third
+    pauses = [s for s in clock.sleeps if s >= 1.0]
+    assert pauses == [2.0, 4.0]  # before deferred pass 1 and 2 (backoffs are far shorter)

@@ -85,7 +85,7 @@ def test_a_throttling_storm_is_ridden_out(
 def test_server_errors_are_retried_not_reported(
     aws_env: pytest.MonkeyPatch, fleet: Fleet, fast: CrawlConfig
 ) -> None:
-    config = replace(fast, retry=replace(fast.retry, other_attempts=8))
+    config = replace(fast, retry=replace(fast.retry, failure_attempts=8))
     items, counters, stats = scan(
         aws_env, fleet, EmulatorConfig(error_rate=0.2, seed=5), CrawlScope(), config
     )

@@ -9,9 +9,7 @@ from auditor.errors import AccessDeniedError, ApiError, ServerError, ThrottledEr
 
 from .fakeclock import FakeClock
 
-POLICY = RetryPolicy(
-    throttle_attempts=12, throttle_base_delay=0.1, other_attempts=3, other_base_delay=1.0
-)
+POLICY = RetryPolicy(throttle_base_delay=0.1, failure_attempts=3, failure_base_delay=1.0)
 
 
 class Flaky:
@@ -54,11 +52,38 @@ async def test_backoff_is_full_jitter_under_an_exponential_cap() -> None:
     assert len(set(clock.sleeps)) == len(clock.sleeps)  # jittered, not a fixed ladder
 
 
-async def test_gives_up_on_throttling_after_its_cap_and_says_how_many_attempts() -> None:
-    call = Flaky(*(throttled() for _ in range(50)))
-    with pytest.raises(ThrottledError) as caught:
-        await call_with_retry("Op", call, policy=POLICY, clock=FakeClock())
-    assert caught.value.attempts == call.attempts == 12
+async def test_throttling_never_uses_up_the_budget_however_long_it_lasts() -> None:
+    clock = FakeClock()
+    call = Flaky(*(throttled() for _ in range(500)))
+    result = await call_with_retry("Op", call, policy=POLICY, clock=clock, rng=random.Random(2))
+    assert result == "ok"
+    assert call.attempts == 501
+    assert max(clock.sleeps) <= POLICY.max_delay
+
+
+async def test_throttles_between_failures_do_not_count_against_the_failure_budget() -> None:
+    # the measured loss: four throttles then one 5xx used to give up after five attempts
+    call = Flaky(*(throttled() for _ in range(4)), server_error(), *(throttled() for _ in range(4)))
+    assert await call_with_retry("Op", call, policy=POLICY, clock=FakeClock()) == "ok"
+    assert call.attempts == 10
+
+    interleaved = Flaky(*(e for _ in range(10) for e in (throttled(), throttled(), server_error())))
+    with pytest.raises(ServerError) as caught:
+        await call_with_retry("Op", interleaved, policy=POLICY, clock=FakeClock())
+    # given up at the third failure (the budget), every attempt counted in the report
+    assert caught.value.attempts == interleaved.attempts == 9
+
+
+async def test_throttling_is_bounded_by_the_deadline_only() -> None:
+    clock = FakeClock()
+    call = Flaky(*(throttled() for _ in range(100_000)))
+    with pytest.raises(DeadlineExceededError) as caught:
+        await call_with_retry(
+            "Op", call, policy=POLICY, clock=clock, deadline=Deadline(at=60.0), rng=random.Random(5)
+        )
+    assert clock.time < 60.0
+    assert caught.value.attempts == call.attempts > 12
+    assert isinstance(caught.value.__cause__, ThrottledError)
 
 
 async def test_server_errors_get_fewer_attempts_than_throttling() -> None:
@@ -81,7 +106,7 @@ async def test_no_backoff_crosses_the_deadline() -> None:
     clock = FakeClock()
     call = Flaky(*(server_error() for _ in range(50)))
     deadline = Deadline(at=0.5)  # every server-error backoff may be up to 1 s
-    policy = RetryPolicy(other_attempts=50, other_base_delay=1.0)
+    policy = RetryPolicy(failure_attempts=50, failure_base_delay=1.0)
     with pytest.raises(DeadlineExceededError) as caught:
         await call_with_retry(
             "Op", call, policy=policy, clock=clock, deadline=deadline, rng=random.Random(3)

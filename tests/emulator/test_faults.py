@@ -84,6 +84,43 @@ def test_huge_body_keeps_its_shape(
     assert len(got["description"]) > 1_900_000
 
 
+def test_huge_chunked_body_is_streamed_without_a_length(
+    start_emulator: StartEmulator, fleet: Fleet, credentials: dict[str, str]
+) -> None:
+    model = fleet.models[0]
+    fault = Fault(FaultKind.HUGE_CHUNKED, huge_bytes=3_000_000)
+    server, ml = _serve(start_emulator, credentials, {model.arn: fault})
+
+    got = _get(ml, model)  # botocore reads a chunked body to its end
+
+    headers = got["ResponseMetadata"]["HTTPHeaders"]
+    assert headers.get("transfer-encoding") == "chunked"
+    assert "content-length" not in headers
+    assert got["trainedModelArn"] == model.arn
+    streamed = server.counters.snapshot()["streamed_bytes"]["GetTrainedModel"]
+    assert 3_000_000 - 64 * 1024 <= streamed <= 3_000_000
+
+
+def test_repeat_token_answers_a_follow_up_page_with_its_own_token(
+    start_emulator: StartEmulator, fleet: Fleet, credentials: dict[str, str]
+) -> None:
+    server = start_emulator(
+        EmulatorConfig(page_cap=1, faults={"ListTrainedModels": Fault(FaultKind.REPEAT_TOKEN)})
+    )
+    ml = boto3.client(
+        "cleanroomsml",
+        endpoint_url=server.endpoint_url,
+        config=Config(retries={"total_max_attempts": 1}),
+        **credentials,
+    )
+    membership = fleet.memberships[0].id
+    first = ml.list_trained_models(membershipIdentifier=membership)
+    token = first["nextToken"]
+    second = ml.list_trained_models(membershipIdentifier=membership, nextToken=token)
+    assert second["nextToken"] == token
+    assert second["trainedModels"] != first["trainedModels"]  # the page itself is the next one
+
+
 def test_slow_response_outlasts_a_read_timeout(
     start_emulator: StartEmulator, fleet: Fleet, credentials: dict[str, str]
 ) -> None:

@@ -10,14 +10,17 @@ import pytest
 
 from auditor.crawler import CrawlScope, RateConfig, RetryPolicy
 from auditor.crawler.translate import MAX_RESPONSE_BYTES
+from auditor.crawler.transport import READ_CHUNK_BYTES
 from auditor.emulator import EmulatorConfig, Fault, FaultKind, RateLimit
-from auditor.fleet import Fleet, FleetModel
+from auditor.fleet import Fleet, FleetModel, generate_fleet
 from auditor.models import ErrorScope
 
 from .conftest import ACCESS_KEY, FAST, expected_documents, row, run_crawl, version_key
 
 GET = "GetTrainedModel"
 VERSION = str(ErrorScope.VERSION)
+PASSES = 1 + FAST.retry.deferred_passes  # the first pass, then each re-drive of what failed
+GIVEN_UP = FAST.retry.failure_attempts * PASSES  # attempts before a failure is reported
 
 
 def key(model: FleetModel, index: int = 0) -> tuple[str, str]:
@@ -51,10 +54,11 @@ def test_a_body_cut_mid_way_is_retried_then_reported(
     out = run_crawl(aws_env, fleet, EmulatorConfig(faults=faults))
 
     assert out.read == expected_documents(fleet, skip={key(broken)})
-    assert out.error_rows() == [version_row(broken, 0, "ConnectionClosedError", attempts=3)]
+    assert out.error_rows() == [version_row(broken, 0, "ConnectionClosedError", GIVEN_UP)]
     [error] = out.errors
     assert error.message.startswith("Connection was closed before we received a valid response")
-    assert fetched(out.counters, broken) == 3  # the retry budget, then given up
+    assert error.message.endswith(f"(still failing after {PASSES} passes)")
+    assert fetched(out.counters, broken) == GIVEN_UP  # the budget in every pass, then given up
     assert fetched(out.counters, flaky) == 2  # cut once, read on the retry
 
 
@@ -150,20 +154,64 @@ def test_a_10_mb_body_is_refused_and_a_large_sane_one_read(
     )
 
 
+def test_a_chunked_body_over_the_cap_is_cut_off_while_it_is_read(
+    aws_env: pytest.MonkeyPatch, fleet: Fleet
+) -> None:
+    huge, listing = fleet.models[0], fleet.models[1]
+    body_bytes = 64 * 1024 * 1024  # no Content-Length: only the bytes read can tell
+    faults = {
+        version_key(huge): Fault(FaultKind.HUGE_CHUNKED, huge_bytes=body_bytes),
+        listing.arn: Fault(FaultKind.HUGE_CHUNKED, huge_bytes=body_bytes),
+    }
+
+    out = run_crawl(aws_env, fleet, EmulatorConfig(faults=faults))
+
+    # the version listing keyed by the model's ARN fails for that model alone
+    assert out.read == expected_documents(
+        fleet, skip={key(huge)} | {key(listing, i) for i in range(len(listing.versions))}
+    )
+    assert out.error_rows() == sorted(
+        [
+            version_row(huge, 0, "ResponseTooLarge", attempts=1),
+            row(
+                str(ErrorScope.TRAINED_MODEL),
+                "ListTrainedModelVersions",
+                "ResponseTooLarge",
+                arn=listing.arn,
+                membership=listing.membership_id,
+            ),
+        ]
+    )
+    prefix = f"body exceeds the {MAX_RESPONSE_BYTES}-byte limit (no Content-Length; cut off after "
+    for error in out.errors:
+        assert error.message.startswith(prefix)
+        received = int(error.message.removeprefix(prefix).split()[0])
+        # memory stayed bounded: reading stopped at the first chunk past the cap
+        assert MAX_RESPONSE_BYTES < received <= MAX_RESPONSE_BYTES + READ_CHUNK_BYTES
+    # the server could send only that plus what the sockets' buffers took (~11 MB measured on
+    # loopback), never the whole body: the client hung up instead of draining it
+    sent = out.counters["streamed_bytes"]
+    assert set(sent) == {GET, "ListTrainedModelVersions"}
+    assert all(MAX_RESPONSE_BYTES < n < body_bytes // 2 for n in sent.values()), sent
+
+
 def test_responses_slower_than_the_read_timeout(aws_env: pytest.MonkeyPatch, fleet: Fleet) -> None:
     stuck, slow_once = fleet.models[0], fleet.models[1]
     faults = {
         version_key(stuck): Fault(FaultKind.SLOW, delay_s=3.0),
         version_key(slow_once): Fault(FaultKind.SLOW, delay_s=3.0, times=1),
     }
-    config = replace(FAST, read_timeout=0.3, retry=replace(FAST.retry, other_attempts=2))
+    retry = replace(FAST.retry, failure_attempts=2, deferred_passes=1)
+    config = replace(FAST, read_timeout=0.3, retry=retry)
 
     out = run_crawl(aws_env, fleet, EmulatorConfig(faults=faults), config)
 
-    # two 0.3 s read timeouts, then given up: the 3 s answers were never waited for
+    # the SDK's read timeout cut each wait (a 3 s answer would have been read, not timed out)
     assert out.read == expected_documents(fleet, skip={key(stuck)})
-    assert out.error_rows() == [version_row(stuck, 0, "ReadTimeoutError", attempts=2)]
+    assert out.error_rows() == [version_row(stuck, 0, "ReadTimeoutError", attempts=4)]
     assert out.errors[0].message.startswith("Read timeout on endpoint URL")
+    assert fetched(out.counters, stuck) == 4  # two attempts in each of two passes
+    assert fetched(out.counters, slow_once) == 2
 
 
 def test_a_5xx_storm_longer_than_the_backoff_budget(
@@ -179,11 +227,12 @@ def test_a_5xx_storm_longer_than_the_backoff_budget(
     out = run_crawl(aws_env, fleet, EmulatorConfig(faults=faults))
 
     assert out.read == expected_documents(fleet, skip={key(stormed)})
-    assert out.error_rows() == [version_row(stormed, 0, "ServiceUnavailableException", 3)]
-    assert out.errors[0].message == "Service unavailable"
-    assert fetched(out.counters, stormed) == 3
+    assert out.error_rows() == [version_row(stormed, 0, "ServiceUnavailableException", GIVEN_UP)]
+    assert out.errors[0].message == f"Service unavailable (still failing after {PASSES} passes)"
+    assert fetched(out.counters, stormed) == GIVEN_UP
     assert fetched(out.counters, gusted) == 3
-    assert out.counters["statuses"][GET]["503"] == 5
+    assert out.counters["statuses"][GET]["503"] == GIVEN_UP + 2
+    assert out.stats.deferred == PASSES - 1  # the stormed version, re-driven in every pass
 
 
 def test_credentials_expiring_mid_scan_stop_the_calls_and_account_for_everything(
@@ -312,8 +361,7 @@ def test_the_deadline_cuts_a_call_in_flight(aws_env: pytest.MonkeyPatch, fleet: 
 
     out = run_crawl(aws_env, fleet, EmulatorConfig(faults=faults), config)
 
-    # cut at the 0.5 s deadline "during the call" (read_timeout 30 s would have waited for
-    # the 10 s answer)
+    # "during the call": the deadline cut the call in flight, not its 10 s answer
     assert out.read == {}
     assert out.error_rows() == [
         row(str(ErrorScope.REGION), "ListMemberships", "ScanDeadlineExceeded")
@@ -339,3 +387,66 @@ def test_the_deadline_under_throttling_reports_what_it_did_not_reach(
     assert len(out.read) < len(expected)
     assert out.errors
     assert {e.code for e in out.errors} == {"ScanDeadlineExceeded"}
+
+
+def test_a_repeating_next_token_is_a_pagination_loop_for_that_membership_alone(
+    aws_env: pytest.MonkeyPatch,
+) -> None:
+    fleet = generate_fleet(seed=4, memberships=2, models=14, versions_per_model=(1, 1))
+    looping, whole = fleet.memberships[0].id, fleet.memberships[1].id
+    assert len(fleet.models_of(looping)) > 4
+    assert len(fleet.models_of(whole)) > 4
+    # the follow-up pages of one membership's ListTrainedModels answer with the token they
+    # were asked with (version listings here have one page: no token to repeat)
+    faults = {looping: Fault(FaultKind.REPEAT_TOKEN)}
+
+    out = run_crawl(aws_env, fleet, EmulatorConfig(page_cap=2, faults=faults))
+
+    assert out.error_rows() == [
+        row(str(ErrorScope.MEMBERSHIP), "ListTrainedModels", "PaginationLoop", membership=looping)
+    ]
+    [error] = out.errors
+    assert error.message.startswith("ListTrainedModels returned nextToken '")
+    assert error.message.endswith("' twice (after 2 pages); the rest of this listing was not read")
+    # the two pages the looping listing served are read, the rest of the scan is whole
+    listed = {m.arn for m in fleet.models_of(looping)[:4]} | {m.arn for m in fleet.models_of(whole)}
+    assert out.read == {k: v for k, v in expected_documents(fleet).items() if k[0] in listed}
+    listings = out.counters["resources"]["ListTrainedModels"]
+    assert listings[looping] == 2  # stopped at the first repeat
+
+
+FAULT_FLEET_SEED = 31
+
+
+@pytest.fixture(scope="module")
+def fault_fleet() -> Fleet:
+    return generate_fleet(
+        seed=FAULT_FLEET_SEED, memberships=3, models=30, versions_per_model=(2, 4)
+    )
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("error_rate", [0.15, 0.30])
+def test_injected_5xx_under_throttling_lose_nothing_and_read_each_version_once(
+    aws_env: pytest.MonkeyPatch, fault_fleet: Fleet, error_rate: float, seed: int
+) -> None:
+    # what lost a third of an estate before: pages of 3, throttling, 5xx at random
+    emulator = EmulatorConfig(
+        rate_limit=RateLimit(rate=150, burst=2), error_rate=error_rate, seed=seed, page_cap=3
+    )
+    config = replace(
+        FAST,
+        concurrency=8,
+        retry=replace(FAST.retry, failure_attempts=RetryPolicy().failure_attempts),
+    )
+
+    out = run_crawl(aws_env, fault_fleet, emulator, config)
+
+    assert out.errors == []
+    assert out.read == expected_documents(fault_fleet)  # 0 versions lost
+    served: dict[str, int] = out.counters["resources"][GET]
+    versions = {version_key(m, i) for m in fault_fleet.models for i in range(len(m.versions))}
+    assert served == dict.fromkeys(versions, 1)  # each read exactly once, by the server's count
+    statuses = out.counters["statuses"]
+    assert sum(s.get("500", 0) for s in statuses.values()) > 0  # 5xx were injected
+    assert sum(out.counters["throttled"].values()) == out.stats.throttles > 0
