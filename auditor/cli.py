@@ -409,10 +409,14 @@ def write_reports(
     ``history_dir``, report.html draws the trend and the run is kept there."""
     history = trend(history_dir, report) if history_dir is not None else ()
     paths = []
+    notices: list[str] = []  # what a format had to leave out (report.sarif: GitHub's limits)
     for fmt in formats:
         path = output_dir / FILENAMES[fmt]
-        write_atomic(path, iter_render(report, fmt, history=history))
+        chunks = iter_render(report, fmt, history=history, root=Path.cwd(), notices=notices)
+        write_atomic(path, chunks)
         paths.append(path)
+    for notice in notices:
+        print(f"warning: {notice}", file=sys.stderr)
     if history_dir is not None:
         written = output_dir / FILENAMES[Format.JSON] if Format.JSON in formats else None
         kept = record_run(history_dir, report, written)

@@ -114,6 +114,7 @@ class PolicyInfo:
     remediation: str | None = None
     references: tuple[str, ...] = ()
     frameworks: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    line: int | None = None  # where the policy is defined in its pack (SARIF's region)
 
 
 @dataclass(frozen=True, slots=True)

@@ -192,6 +192,7 @@ def _head(report: Report) -> str:
             "remediation": policy.remediation,
             "references": list(policy.references),
             "frameworks": {name: list(ids) for name, ids in policy.frameworks.items()},
+            "line": policy.line,
         }
         for policy in report.policies
     ]
@@ -719,6 +720,7 @@ class _Loader:
                     remediation=item.get("remediation"),
                     references=tuple(item.get("references", ())),
                     frameworks={k: tuple(v) for k, v in item.get("frameworks", {}).items()},
+                    line=item.get("line"),
                 )
                 for item in listed
             )
