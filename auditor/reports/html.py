@@ -3,7 +3,10 @@
 The page fetches nothing (a Content-Security-Policy forbids it) and runs only its own script
 (allowed by hash). Result data travels as JSON in a ``<script type="application/json">`` block
 with ``<``, ``>`` and ``&`` escaped, and the script renders it a page of rows at a time with
-``textContent``, so no AWS value is ever parsed as markup.
+``textContent``, so no AWS value is ever parsed as markup. Characters that would change how
+text displays (bidi overrides, zero-width and other format controls, NUL) are shown escaped,
+as ``<U+202E>``, never applied: by the template's ``finalize`` for every value it prints, and
+by the script's ``visible`` for every value it shows.
 """
 
 from __future__ import annotations
@@ -20,9 +23,10 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 import jinja2
+import markupsafe
 
 from auditor.models import PolicyInfo, Report, Severity, VersionVerdict, Waiver
-from auditor.reports._text import SEVERITIES
+from auditor.reports._text import SEVERITIES, visible
 from auditor.reports.accounts import account_summaries
 from auditor.reports.json import dump_value, json_safe
 
@@ -33,6 +37,14 @@ MAX_SERVER_ROWS = 1000  # errors, resolved failures: beyond this, see report.jso
 PAGE_SIZE = 100
 
 
+def _shown(value: Any) -> Any:
+    """Every value the template prints: text made visible; markup of our own (``|safe``: the
+    page's style, script and data block) left as it is."""
+    if isinstance(value, str) and not isinstance(value, markupsafe.Markup):
+        return visible(value)
+    return value
+
+
 @cache
 def _environment() -> jinja2.Environment:
     return jinja2.Environment(
@@ -41,6 +53,7 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=_shown,
     )
 
 

@@ -6,7 +6,7 @@ import re
 from collections import Counter
 
 from auditor.models import BaselineState, Report, Result
-from auditor.reports._text import SEVERITIES, failure_message
+from auditor.reports._text import SEVERITIES, failure_message, visible
 
 MAX_FAILURES = 50
 MAX_ERRORS = 20
@@ -28,8 +28,9 @@ def _escape_char(match: re.Match[str]) -> str:
 
 
 def md(value: object) -> str:
-    """Text shown literally in Markdown, safe in a table cell."""
-    return _SPECIAL.sub(_escape_char, str(value)) if value is not None else ""
+    """Text shown literally in Markdown, safe in a table cell; characters that would change
+    how it displays (bidi overrides, format controls, NUL) are shown as ``<U+202E>``."""
+    return _SPECIAL.sub(_escape_char, visible(str(value))) if value is not None else ""
 
 
 def render_markdown(report: Report, max_failures: int = MAX_FAILURES) -> bytes:

@@ -7,7 +7,12 @@ from html import unescape
 
 from auditor.models import Report
 from auditor.reports.html import iter_html, page_data, render_html, script_json
-from tests.reports.canned import HOSTILE
+from tests.reports.canned import (
+    DISPLAY_CONTROLS,
+    HOSTILE,
+    SPOOF_SHOWN,
+    make_spoofed_report,
+)
 
 
 def test_script_json_cannot_close_the_script_element() -> None:
@@ -77,3 +82,15 @@ def test_a_large_page_is_written_in_pieces(report: Report) -> None:
     chunks = list(iter_html(large))
     assert b"".join(chunks) == render_html(large)
     assert max(len(chunk) for chunk in chunks) < sum(len(chunk) for chunk in chunks) / 4
+
+
+def test_display_controls_never_reach_the_page_raw() -> None:
+    """Bidi overrides, zero-width characters and NUL from AWS are shown as <U+...> wherever the
+    server prints them, and travel in the data block only as JSON escapes."""
+    html = render_html(make_spoofed_report()).decode("utf-8")
+    for char in DISPLAY_CONTROLS:
+        assert char not in html, repr(char)
+    assert html.count(SPOOF_SHOWN.replace("<", "&lt;").replace(">", "&gt;")) >= 3
+    data = re.search(r'id="report-data">(.*?)</script>', html)
+    assert data is not None
+    assert "\\u202e" in data[1]  # the script shows it escaped (see test_html_browser)
