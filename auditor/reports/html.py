@@ -26,7 +26,7 @@ import jinja2
 import markupsafe
 
 from auditor.models import PolicyInfo, Report, Severity, VersionVerdict, Waiver
-from auditor.reports._text import SEVERITIES, visible
+from auditor.reports._text import SEVERITIES, gate_verdict, visible
 from auditor.reports.accounts import account_summaries
 from auditor.reports.json import dump_value, json_safe
 
@@ -295,6 +295,7 @@ def iter_html(report: Report, history: Sequence[RunPoint] = ()) -> Iterator[byte
         scan=report.scan,
         summary=summary,
         gate=report.gate,
+        verdict=gate_verdict(report),
         severity_counts=severity_counts,
         severity_max=max([count for _, count in severity_counts] + [1]),
         policy_rows=policy_rows,

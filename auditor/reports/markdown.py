@@ -6,7 +6,7 @@ import re
 from collections import Counter
 
 from auditor.models import BaselineState, Report, Result
-from auditor.reports._text import SEVERITIES, failure_message, visible
+from auditor.reports._text import SEVERITIES, failure_message, gate_verdict, visible
 
 MAX_FAILURES = 50
 MAX_ERRORS = 20
@@ -39,10 +39,10 @@ def render_markdown(report: Report, max_failures: int = MAX_FAILURES) -> bytes:
     scan = report.scan
     lines: list[str] = []
     gate = report.gate
-    if summary.gate_passed:
-        verdict = f"✅ **Gate passed**: no unwaived failure at or above `{gate.fail_on}`"
-    else:
-        verdict = f"❌ **Gate failed**: unwaived failures at or above `{gate.fail_on}`"
+    gate_words = gate_verdict(report)
+    icon = {"clear": "✅", "findings": "⚠️", "failed": "❌"}[gate_words.state]
+    head, _, rest = gate_words.sentence.partition(" at ")
+    verdict = f"{icon} **{head}** at `{gate.fail_on}`{rest.removeprefix(str(gate.fail_on))}"
     if gate.new_only:
         verdict += " (new failures only)"
     lines += ["## auditor: Clean Rooms ML model audit", "", verdict, ""]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from auditor.models import Report, Status
+from auditor.models import Gate, Report, Severity, Status
 from auditor.reports.html import render_html
 from tests.reports.canned import (
     DISPLAY_CONTROLS,
@@ -245,3 +246,22 @@ def test_a_bidi_override_in_a_name_is_shown_escaped_never_applied(open_report: A
     assert badge_title is not None
     assert badge_title.startswith("R " + SPOOF_SHOWN)
     assert page.problems == []
+
+
+def test_the_banner_is_green_only_when_all_is_clear(open_report: Any, report: Report) -> None:
+    clear = make_report(verdicts=(verdict(resource(1), [Status.PASS] * 5, []),), errors=())
+    clear = dataclasses.replace(clear, scan=dataclasses.replace(clear.scan, complete=True))
+    below = dataclasses.replace(clear, verdicts=report.verdicts[2:], gate=Gate(Severity.CRITICAL))
+    colours = {}
+    for name, each in (("clear", clear), ("below", below), ("failed", report)):
+        banner = open_report(each).page.locator("#verdict")
+        colours[name] = banner.evaluate("e => getComputedStyle(e).backgroundColor")
+        if name == "below":
+            assert banner.inner_text().endswith(
+                "Gate passed at critical; 1 high failure below the threshold."
+            )
+    assert colours == {
+        "clear": "rgb(26, 127, 55)",  # green
+        "below": "rgb(154, 103, 0)",  # amber: failures exist, the gate let them through
+        "failed": "rgb(207, 34, 46)",  # red
+    }
