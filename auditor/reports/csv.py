@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 from collections.abc import Iterator
 
-from auditor.models import Report, Resource, Result
+from auditor.models import Report, Resource, Result, ResultIds, version_material
 from auditor.reports._text import failure_message
 
 COLUMNS = (
@@ -58,22 +57,20 @@ def _chunks(report: Report, versions_per_chunk: int = 1000) -> Iterator[str]:
     policy_cells = [
         [cell(policy.id), cell(policy.title), str(policy.severity)] for policy in report.policies
     ]
-    hashers = [hashlib.sha256(f"{policy.id}\x1f".encode()) for policy in report.policies]
+    ids = ResultIds(policy.id for policy in report.policies)
     unfailed = (("pass", "no", "", "", "", ""), (), ("skip", "no", "", "", "", ""))
     for number, verdict in enumerate(report.verdicts, start=1):
         resource = verdict.resource
-        suffix = f"{resource.arn}\x1f{resource.version_identifier or ''}".encode()
+        version = version_material(resource.arn, resource.version_identifier)
         resource_cells = _resource_cells(resource)
         failures = iter(verdict.failures)
         for index, code in enumerate(verdict.statuses):
             if code == 1:
                 writer.writerow(_failure_row(next(failures), policy_cells[index], resource_cells))
             else:
-                hasher = hashers[index].copy()
-                hasher.update(suffix)
                 writer.writerow(
                     (
-                        hasher.hexdigest()[:32],
+                        ids.of(index, version),
                         *policy_cells[index],
                         *unfailed[code],
                         *resource_cells,

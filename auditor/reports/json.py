@@ -8,11 +8,9 @@ fragments. One result per line keeps the file greppable and diffable.
 from __future__ import annotations
 
 import gc
-import hashlib
 import io
 import json
 import re
-from binascii import hexlify
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -35,6 +33,7 @@ from auditor.models import (
     ResolvedFailure,
     Resource,
     Result,
+    ResultIds,
     ScanError,
     ScanFilters,
     ScanInfo,
@@ -44,6 +43,7 @@ from auditor.models import (
     Waiver,
     WaiverUse,
     encode_statuses,
+    version_material,
 )
 from auditor.reports.accounts import account_summaries
 
@@ -249,8 +249,8 @@ def _result_parts(report: Report, versions_per_batch: int = 250) -> Iterator[lis
     # line first, or encoding joined text, costs several times as much at two million lines.
     with_baseline = report.baseline_path is not None
     pass_tail = b',"evidence":[],"waiver":null' + (b',"baseline":null}' if with_baseline else b"}")
-    # Per policy: the id hasher primed with the policy id, and the constant middle of a line.
-    hashers = [hashlib.sha256(f"{policy.id}\x1f".encode()) for policy in report.policies]
+    # Per policy: its result ids, and the constant middle of a line.
+    ids = ResultIds(policy.id for policy in report.policies)
     middles = [
         (
             f'","policy_id":{_string(policy.id)},"title":{_string(policy.title)},'
@@ -265,13 +265,11 @@ def _result_parts(report: Report, versions_per_batch: int = 250) -> Iterator[lis
     extend = parts.extend
     for number, verdict in enumerate(report.verdicts, start=1):
         resource = verdict.resource
-        suffix = f"{resource.arn}\x1f{resource.version_identifier or ''}".encode()
+        version = version_material(resource.arn, resource.version_identifier)
         resource_text = resource_json(resource).encode("ascii")
         failures = iter(verdict.failures)
         for index, code in enumerate(verdict.statuses):
-            hasher = hashers[index].copy()
-            hasher.update(suffix)
-            extend((opening, hexlify(hasher.digest()[:16]), middles[index], status_words[code]))
+            extend((opening, ids.ascii_of(index, version), middles[index], status_words[code]))
             extend((resource_text, pass_tail))
             if code == 1:
                 parts[-1] = _failure_tail(next(failures), with_baseline, waiver_cache)
@@ -627,14 +625,13 @@ _NO_RESULT = 255
 class _Row:
     """The results of one version, while they are being read."""
 
-    __slots__ = ("codes", "failures", "resource", "suffix")
+    __slots__ = ("codes", "failures", "resource", "version")
 
     def __init__(self, resource: Resource, count: int) -> None:
         self.resource = resource
         self.codes = bytearray((_NO_RESULT,)) * count
         self.failures: list[tuple[int, Result]] = []
-        # What follows the policy id in the material of a result id (see ``fingerprint``).
-        self.suffix = f"{resource.arn}\x1f{resource.version_identifier or ''}".encode()
+        self.version = version_material(resource.arn, resource.version_identifier)
 
 
 class _Loader:
@@ -762,9 +759,7 @@ class _Loader:
     ) -> tuple[VersionVerdict, ...]:
         position = {policy.id: index for index, policy in enumerate(policies)}
         count = len(policies)
-        # Each policy's id hasher, primed with the policy id: a result id is a copy of it
-        # updated with the version's suffix, as ``fingerprint`` computes it.
-        hashers = [hashlib.sha256(f"{policy.id}\x1f".encode()) for policy in policies]
+        ids = ResultIds(policy.id for policy in policies)
         codes = _STATUS_CODES
         rows: dict[tuple[str, str | None], _Row] = {}
         arn: str | None = None
@@ -786,9 +781,7 @@ class _Loader:
                     f"results/{number}: a second result for the same policy and version"
                 )
             code = row.codes[index] = codes[item["status"]]
-            hasher = hashers[index].copy()
-            hasher.update(row.suffix)
-            if item["id"] != hasher.hexdigest()[:32]:
+            if item["id"] != ids.of(index, row.version):
                 raise self.fail(f"results/{number}: id does not match policy, ARN and version")
             if code == _FAIL_CODE:
                 row.failures.append((index, self.failure(item, policies[index], row.resource)))
