@@ -47,7 +47,7 @@ from auditor.policy import (
     run_examples,
 )
 from auditor.reports import FILENAMES, Format, iter_render, parse_formats
-from auditor.reports.json import load_report, read_report
+from auditor.reports.load import load_report, read_report
 from auditor.scan import DEFAULT_MAX_PARALLEL, ScanSettings, run_scan
 from auditor.shard import Shard, parse_shard
 from auditor.waivers import load_waivers

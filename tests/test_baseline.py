@@ -4,7 +4,8 @@ import dataclasses
 
 from auditor.baseline import apply_baseline, diff_reports, render_diff_text
 from auditor.models import BaselineState, Gate, Report, Severity, Status
-from auditor.reports.json import load_report, render_json
+from auditor.reports.json import render_json
+from auditor.reports.load import load_report
 from tests.reports.canned import POLICIES, fail, make_report, resource, verdict
 
 P, F = Status.PASS, Status.FAIL

@@ -31,7 +31,7 @@ from auditor.models import (
     WaiverUse,
     encode_statuses,
 )
-from auditor.reports.json import report_schema
+from auditor.reports.load import report_schema
 
 ACCOUNT = "111122223333"
 SCHEMAS = Path(__file__).parent / "schemas"

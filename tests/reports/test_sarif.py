@@ -20,7 +20,8 @@ from auditor.models import PackRef, PolicyInfo, Report, Severity, Status, finger
 from auditor.policy import default_pack_path, load_packs
 from auditor.reports import Format
 from auditor.reports import sarif as sarif_module
-from auditor.reports.json import load_report, render_json
+from auditor.reports.json import render_json
+from auditor.reports.load import load_report
 from auditor.reports.sarif import SarifLimits, render_sarif, repository_path
 from tests.reports.canned import POLICIES, fail, load_sarif_schema, make_report, resource, verdict
 
