@@ -16,6 +16,7 @@ failures; ``Report.results()`` materialises the rest on demand.
 from __future__ import annotations
 
 import hashlib
+import json
 from binascii import hexlify
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -409,4 +410,45 @@ class Report:
             waived=waived,
             fail_by_severity=fail_by_severity,
             gate_passed=gate_passed,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RunPoint:
+    """One run as report.html's trend chart sees it (``auditor.history`` keeps them)."""
+
+    finished_at: str
+    fail_by_severity: Mapping[str, int]
+    versions: int
+    errors: int
+    complete: bool
+    gate_passed: bool
+    file: str = ""
+
+    @classmethod
+    def of(cls, report: Report, file: str = "") -> RunPoint:
+        """The point of a run's report; ``file`` names its kept copy."""
+        summary = report.summary()
+        return cls(
+            finished_at=report.scan.finished_at,
+            fail_by_severity={str(s): summary.fail_by_severity[s] for s in Severity},
+            versions=summary.versions,
+            errors=summary.errors,
+            complete=report.scan.complete,
+            gate_passed=summary.gate_passed,
+            file=file,
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "finished_at": self.finished_at,
+                "fail_by_severity": dict(self.fail_by_severity),
+                "versions": self.versions,
+                "errors": self.errors,
+                "complete": self.complete,
+                "gate_passed": self.gate_passed,
+                "file": self.file,
+            },
+            sort_keys=True,
         )

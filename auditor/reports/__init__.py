@@ -13,13 +13,10 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Sequence
 from enum import StrEnum
-from typing import TYPE_CHECKING, assert_never
+from typing import assert_never
 
 from auditor.errors import UsageError
-from auditor.models import Report
-
-if TYPE_CHECKING:
-    from auditor.history import RunPoint
+from auditor.models import Report, RunPoint
 
 
 class Format(StrEnum):

@@ -20,18 +20,15 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import jinja2
 import markupsafe
 
-from auditor.models import PolicyInfo, Report, Severity, VersionVerdict, Waiver
+from auditor.models import PolicyInfo, Report, RunPoint, Severity, VersionVerdict, Waiver
 from auditor.reports._text import SEVERITIES, gate_verdict, visible
 from auditor.reports.accounts import account_summaries
 from auditor.reports.json import dump_value, json_safe
-
-if TYPE_CHECKING:
-    from auditor.history import RunPoint
 
 MAX_SERVER_ROWS = 1000  # errors, resolved failures: beyond this, see report.json
 PAGE_SIZE = 100
