@@ -36,7 +36,7 @@ from pathlib import PurePath
 from typing import Any
 from urllib.parse import quote
 
-from auditor.models import PackRef, PolicyInfo, Report, Result, Severity
+from auditor.models import PackRef, PolicyInfo, Report, Result, ScanError, Severity
 from auditor.reports._text import SEVERITIES, failure_message, version_label
 from auditor.reports.json import json_safe
 
@@ -89,6 +89,7 @@ class Omitted:
     kept: int
     unwaived: Mapping[Severity, int]
     waived: Mapping[Severity, int]
+    limits: SarifLimits = GITHUB_LIMITS
 
     @property
     def count(self) -> int:
@@ -106,8 +107,9 @@ class Omitted:
             parts.append(f"{waived:,} waived")
         return (
             f"report.sarif leaves out {self.count:,} of {self.total:,} failures to stay within "
-            "GitHub code scanning's upload limits (25,000 results per run, 20 runs per file, "
-            f"10 MB gzip), lowest severity first: {', '.join(parts)}. "
+            f"GitHub code scanning's upload limits ({self.limits.results_per_run:,} results per "
+            f"run, {self.limits.runs} runs per file, 10 MB gzipped), lowest severity first: "
+            f"{', '.join(parts)}. "
             "Every failure is in report.json."
         )
 
@@ -195,6 +197,7 @@ def _select(
         kept=len(kept),
         unwaived=Counter(r.severity for r in left_out if r.waiver is None),
         waived=Counter(r.severity for r in left_out if r.waiver is not None),
+        limits=limits,
     )
 
 
@@ -382,7 +385,7 @@ class _Frame:
         return json.dumps(run, separators=(",", ":"), default=str, allow_nan=False)
 
 
-def _error_text(error: Any) -> str:
+def _error_text(error: ScanError) -> str:
     where = error.resource_arn or error.membership_id or error.region or ""
     return f"{error.scope} {where}: {error.operation} failed with {error.code}: {error.message}"
 
