@@ -64,7 +64,7 @@ from auditor.policy import (
     run_examples,
 )
 from auditor.reports import FILENAMES, Format, iter_render, parse_formats
-from auditor.reports.json import read_report
+from auditor.reports.load import read_report
 from auditor.scan import DEFAULT_MAX_PARALLEL, ScanSettings, run_scan
 from auditor.shard import Shard, parse_shard
 from auditor.waivers import load_waivers
@@ -504,11 +504,17 @@ def write_reports(
     ~1 GB); with ``history_dir``, report.html draws the trend and the run is kept there.
     Raises ``FileSetWriteError`` (an ``OSError``) naming the file that could not be written."""
     history = trend(history_dir, report) if history_dir is not None else ()
+    notices: list[str] = []  # what a format had to leave out (report.sarif: GitHub's limits)
     files = [
-        (FILENAMES[fmt], iter_render(report, fmt, history=history))
+        (
+            FILENAMES[fmt],
+            iter_render(report, fmt, history=history, root=Path.cwd(), notices=notices),
+        )
         for fmt in dict.fromkeys(formats)
     ]
     written = write_file_set(output_dir, files, last=FILENAMES[Format.JSON])
+    for notice in notices:  # filled in while the set was written
+        print(f"warning: {notice}", file=sys.stderr)
     if history_dir is not None and written.published:
         json_path = output_dir / FILENAMES[Format.JSON] if Format.JSON in formats else None
         with SignalsNoted() as noted:  # the run's copy is written whole, like the set

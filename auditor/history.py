@@ -2,7 +2,9 @@
 
 ``DIR/report-<finished_at>.json`` is the run's report.json; ``DIR/index.jsonl`` holds one line
 per run with its counts, so drawing the trend of past runs never re-reads their reports (which
-can be large). The HTML report draws failures by severity over the runs in the index.
+can be large). The HTML report draws failures by severity over the runs in the index (``RunPoint``, a record
+in ``auditor.models``: this module stands above the report writers and uses them, never the
+other way round).
 """
 
 from __future__ import annotations
@@ -10,58 +12,20 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from auditor.atomic import write_atomic
-from auditor.models import Report, Severity
+from auditor.models import Report, RunPoint, Severity
+from auditor.reports.json import iter_json
+
+__all__ = ["INDEX", "MAX_POINTS", "RunPoint", "load_history", "record_run", "trend"]
 
 log = logging.getLogger(__name__)
 
 INDEX = "index.jsonl"
 MAX_POINTS = 60  # runs drawn in the trend chart; older ones stay on disk and in the index
-
-
-@dataclass(frozen=True, slots=True)
-class RunPoint:
-    """One run as the trend chart sees it."""
-
-    finished_at: str
-    fail_by_severity: Mapping[str, int]
-    versions: int
-    errors: int
-    complete: bool
-    gate_passed: bool
-    file: str = ""
-
-    def to_json(self) -> str:
-        return json.dumps(
-            {
-                "finished_at": self.finished_at,
-                "fail_by_severity": dict(self.fail_by_severity),
-                "versions": self.versions,
-                "errors": self.errors,
-                "complete": self.complete,
-                "gate_passed": self.gate_passed,
-                "file": self.file,
-            },
-            sort_keys=True,
-        )
-
-
-def point_of(report: Report, file: str = "") -> RunPoint:
-    summary = report.summary()
-    return RunPoint(
-        finished_at=report.scan.finished_at,
-        fail_by_severity={str(s): summary.fail_by_severity[s] for s in Severity},
-        versions=summary.versions,
-        errors=summary.errors,
-        complete=report.scan.complete,
-        gate_passed=summary.gate_passed,
-        file=file,
-    )
 
 
 def _point(document: Any) -> RunPoint | None:
@@ -107,7 +71,7 @@ def load_history(directory: Path) -> list[RunPoint]:
 
 def trend(directory: Path, report: Report) -> list[RunPoint]:
     """The runs to draw: past ones from the index, then this one; at most ``MAX_POINTS``."""
-    return [*load_history(directory), point_of(report)][-MAX_POINTS:]
+    return [*load_history(directory), RunPoint.of(report)][-MAX_POINTS:]
 
 
 def report_filename(report: Report) -> str:
@@ -124,8 +88,6 @@ def _chunks(path: Path, size: int = 1 << 20) -> Iterator[bytes]:
 
 def record_run(directory: Path, report: Report, report_json: Path | None) -> Path:
     """Keep this run's report.json (copied from ``report_json``, or rendered) and index it."""
-    from auditor.reports.json import iter_json
-
     name = report_filename(report)
     target = directory / name
     number = 1
@@ -136,5 +98,5 @@ def record_run(directory: Path, report: Report, report_json: Path | None) -> Pat
     write_atomic(target, _chunks(report_json) if report_json is not None else iter_json(report))
     index = directory / INDEX
     with index.open("a", encoding="utf-8") as handle:
-        handle.write(point_of(report, name).to_json() + "\n")
+        handle.write(RunPoint.of(report, name).to_json() + "\n")
     return target

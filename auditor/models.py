@@ -16,7 +16,9 @@ failures; ``Report.results()`` materialises the rest on demand.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping, Sequence
+import json
+from binascii import hexlify
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -127,6 +129,7 @@ class PolicyInfo:
     remediation: str | None = None
     references: tuple[str, ...] = ()
     frameworks: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    line: int | None = None  # where the policy is defined in its pack (SARIF's region)
 
 
 class EvidenceKind(StrEnum):
@@ -162,9 +165,43 @@ class Waiver:
 
 
 def fingerprint(policy_id: str, arn: str, version_identifier: str | None) -> str:
-    """Stable result id: the same policy, model and version give the same id in every run."""
-    material = f"{policy_id}\x1f{arn}\x1f{version_identifier or ''}".encode()
+    """Stable result id: the same policy, model and version give the same id in every run.
+
+    The only definition of a result id; ``ResultIds`` computes the same ids in bulk."""
+    material = _policy_material(policy_id) + version_material(arn, version_identifier)
     return hashlib.sha256(material).hexdigest()[:32]
+
+
+def _policy_material(policy_id: str) -> bytes:
+    return f"{policy_id}\x1f".encode()
+
+
+def version_material(arn: str, version_identifier: str | None) -> bytes:
+    """What follows the policy id in the material of a result id (see ``fingerprint``)."""
+    return f"{arn}\x1f{version_identifier or ''}".encode()
+
+
+class ResultIds:
+    """``fingerprint`` for every policy of a report, computed in bulk: each policy's hash state
+    is primed with its id once, so an id costs one copy and one update (a report can hold two
+    million)."""
+
+    __slots__ = ("_primed",)
+
+    def __init__(self, policy_ids: Iterable[str]) -> None:
+        self._primed = [hashlib.sha256(_policy_material(policy_id)) for policy_id in policy_ids]
+
+    def of(self, index: int, version: bytes) -> str:
+        """The id of policy ``index``'s result on a version (``version_material``)."""
+        hasher = self._primed[index].copy()
+        hasher.update(version)
+        return hasher.hexdigest()[:32]
+
+    def ascii_of(self, index: int, version: bytes) -> bytes:
+        """``of`` as ASCII bytes, for writers that assemble bytes."""
+        hasher = self._primed[index].copy()
+        hasher.update(version)
+        return hexlify(hasher.digest()[:16])
 
 
 @dataclass(frozen=True, slots=True)
@@ -460,4 +497,45 @@ class Report:
             waived=waived,
             fail_by_severity=fail_by_severity,
             gate_passed=gate_passed,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RunPoint:
+    """One run as report.html's trend chart sees it (``auditor.history`` keeps them)."""
+
+    finished_at: str
+    fail_by_severity: Mapping[str, int]
+    versions: int
+    errors: int
+    complete: bool
+    gate_passed: bool
+    file: str = ""
+
+    @classmethod
+    def of(cls, report: Report, file: str = "") -> RunPoint:
+        """The point of a run's report; ``file`` names its kept copy."""
+        summary = report.summary()
+        return cls(
+            finished_at=report.scan.finished_at,
+            fail_by_severity={str(s): summary.fail_by_severity[s] for s in Severity},
+            versions=summary.versions,
+            errors=summary.errors,
+            complete=report.scan.complete,
+            gate_passed=summary.gate_passed,
+            file=file,
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "finished_at": self.finished_at,
+                "fail_by_severity": dict(self.fail_by_severity),
+                "versions": self.versions,
+                "errors": self.errors,
+                "complete": self.complete,
+                "gate_passed": self.gate_passed,
+                "file": self.file,
+            },
+            sort_keys=True,
         )

@@ -37,7 +37,7 @@ from auditor.models import (
 )
 from auditor.reports import DEFAULT_FORMATS, FILENAMES, Format, iter_render, parse_formats, render
 from auditor.reports import json as report_json
-from auditor.reports.json import read_report
+from auditor.reports.load import read_report
 from bench.harness import Table, run_measured, verdict
 
 POLICY_COUNT = 20

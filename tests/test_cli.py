@@ -11,7 +11,7 @@ import pytest
 
 from auditor.cli import main
 from auditor.fleet import generate_fleet
-from auditor.reports.json import validate_report_document
+from auditor.reports.load import validate_report_document
 
 FLEET = generate_fleet(seed=21, models=40, noncompliant_share=0.5)
 

@@ -64,3 +64,17 @@ def test_a_report_repr_stays_short_however_many_verdicts() -> None:
     assert len(text) < 200
     assert "versions=10000" in text
     assert len(repr(one)) == len(text) - 4
+
+
+def test_bulk_result_ids_are_the_fingerprint() -> None:
+    from auditor.models import ResultIds, fingerprint, version_material
+
+    policy_ids = ["required-tags", "a\x1fb", ""]
+    ids = ResultIds(policy_ids)
+    for arn, version in [("arn:x", "v1"), ("arn:x", None), ("arn:\u202e", ""), ("", "v")]:
+        material = version_material(arn, version)
+        for index, policy_id in enumerate(policy_ids):
+            expected = fingerprint(policy_id, arn, version)
+            assert ids.of(index, material) == expected
+            assert ids.ascii_of(index, material) == expected.encode("ascii")
+    assert fingerprint("p", "arn", "v") != fingerprint("p", "arn", "w")

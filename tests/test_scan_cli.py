@@ -14,7 +14,7 @@ import pytest
 from auditor.cli import main
 from auditor.emulator import EmulatorServer
 from auditor.fleet import generate_fleet
-from auditor.reports.json import validate_report_document
+from auditor.reports.load import validate_report_document
 
 FLEET = generate_fleet(seed=31, memberships=2, models=12, versions_per_model=(1, 2))
 

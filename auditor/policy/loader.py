@@ -548,6 +548,7 @@ def _compile_policy(pack: _RawPack, index: int, params: Mapping[str, Any]) -> Co
         remediation=raw.get("remediation"),
         references=tuple(raw.get("references", ())),
         frameworks=frameworks,
+        line=pack.lines.line_of(at),
     )
     examples = raw.get("examples", {})
     return CompiledPolicy(

@@ -1,20 +1,22 @@
 """Report writers: one pure ``render`` per output format; only the CLI writes files.
 
 ``render(report, fmt)`` gives a format's bytes; ``iter_render`` gives them in chunks (report.json
-streams, so a two-million-result report never has to sit in memory whole).
+streams, so a two-million-result report never has to sit in memory whole). Options that only
+some formats use: ``history`` (past runs: report.html's trend), ``root`` (the repository root
+that report.sarif names pack files relative to; the CLI passes the current directory) and
+``notices`` (a list a writer appends a line to when it had to leave something out, for the
+CLI to print: report.sarif within GitHub's upload limits).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from enum import StrEnum
-from typing import TYPE_CHECKING, assert_never
+from typing import assert_never
 
 from auditor.errors import UsageError
-from auditor.models import Report
-
-if TYPE_CHECKING:
-    from auditor.history import RunPoint
+from auditor.models import Report, RunPoint
 
 
 class Format(StrEnum):
@@ -40,8 +42,15 @@ FILENAMES: dict[Format, str] = {
 DEFAULT_FORMATS = (Format.JSON, Format.HTML)
 
 
-def render(report: Report, fmt: Format, *, history: Sequence[RunPoint] = ()) -> bytes:
-    """The whole file of one format; ``history`` (past runs) draws report.html's trend."""
+def render(
+    report: Report,
+    fmt: Format,
+    *,
+    history: Sequence[RunPoint] = (),
+    root: str | os.PathLike[str] | None = None,
+    notices: list[str] | None = None,
+) -> bytes:
+    """The whole file of one format (see the module docstring for the options)."""
     # Imported here so that loading one writer does not load them all (jinja2 for html).
     if fmt is Format.JSON:
         from auditor.reports.json import render_json
@@ -54,7 +63,7 @@ def render(report: Report, fmt: Format, *, history: Sequence[RunPoint] = ()) -> 
     if fmt is Format.SARIF:
         from auditor.reports.sarif import render_sarif
 
-        return render_sarif(report)
+        return render_sarif(report, root=root, notices=notices)
     if fmt is Format.JUNIT:
         from auditor.reports.junit import render_junit
 
@@ -71,10 +80,15 @@ def render(report: Report, fmt: Format, *, history: Sequence[RunPoint] = ()) -> 
 
 
 def iter_render(
-    report: Report, fmt: Format, *, history: Sequence[RunPoint] = ()
+    report: Report,
+    fmt: Format,
+    *,
+    history: Sequence[RunPoint] = (),
+    root: str | os.PathLike[str] | None = None,
+    notices: list[str] | None = None,
 ) -> Iterator[bytes]:
     """One format's file in chunks; write them in order (report.json and report.html stream
-    version by version). ``history`` (past runs) draws report.html's trend."""
+    version by version). The options are ``render``'s."""
     if fmt is Format.JSON:
         from auditor.reports.json import iter_json
 
@@ -84,7 +98,7 @@ def iter_render(
 
         yield from iter_html(report, history)
     else:
-        yield render(report, fmt, history=history)
+        yield render(report, fmt, history=history, root=root, notices=notices)
 
 
 def parse_formats(text: str) -> tuple[Format, ...]:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 from collections.abc import Iterator
 
-from auditor.models import Report, Resource, Result
+from auditor.models import Report, Resource, Result, ResultIds, version_material
 from auditor.reports._text import evidence_kinds, failure_message
 
 COLUMNS = (
@@ -33,8 +32,9 @@ COLUMNS = (
     "evidence_kind",
 )
 
-# A spreadsheet treats a cell starting with one of these as a formula (CSV injection).
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A spreadsheet treats a cell starting with one of these as a formula (CSV injection); a leading
+# LF is not one of them, but neutralising it too costs nothing.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
 def cell(value: str | None) -> str:
@@ -45,22 +45,45 @@ def cell(value: str | None) -> str:
 
 
 def render_csv(report: Report) -> bytes:
-    """report.csv as UTF-8 bytes (with a header row)."""
-    return "".join(_lines(report)).encode("utf-8", "replace")
+    """report.csv as UTF-8 bytes (with a header row); CRLF line ends, as RFC 4180 has them."""
+    return "".join(_chunks(report)).encode("utf-8", "replace")
 
 
-class _Encoder:
-    """CSV text of a few cells at a time, quoted by the csv module."""
-
-    def __init__(self) -> None:
-        self.buffer = io.StringIO()
-        self.writer = csv.writer(self.buffer, lineterminator="")
-
-    def __call__(self, cells: list[str]) -> str:
-        self.buffer.seek(0)
-        self.buffer.truncate()
-        self.writer.writerow(cells)
-        return self.buffer.getvalue()
+def _chunks(report: Report, versions_per_chunk: int = 1000) -> Iterator[str]:
+    # The csv module does all the quoting: any value holding a comma, a quote, CR or LF is
+    # quoted, so a line break inside a value never starts a new row.
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    policy_cells = [
+        [cell(policy.id), cell(policy.title), str(policy.severity)] for policy in report.policies
+    ]
+    ids = ResultIds(policy.id for policy in report.policies)
+    unfailed = (("pass", "no", "", "", "", ""), (), ("skip", "no", "", "", "", ""))
+    for number, verdict in enumerate(report.verdicts, start=1):
+        resource = verdict.resource
+        version = version_material(resource.arn, resource.version_identifier)
+        resource_cells = _resource_cells(resource)
+        failures = iter(verdict.failures)
+        for index, code in enumerate(verdict.statuses):
+            if code == 1:
+                writer.writerow(_failure_row(next(failures), policy_cells[index], resource_cells))
+            else:
+                writer.writerow(
+                    (
+                        ids.of(index, version),
+                        *policy_cells[index],
+                        *unfailed[code],
+                        *resource_cells,
+                        "",
+                        "",
+                    )
+                )
+        if number % versions_per_chunk == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
 
 
 def _resource_cells(resource: Resource) -> list[str]:
@@ -74,33 +97,6 @@ def _resource_cells(resource: Resource) -> list[str]:
         cell(resource.region),
         cell(resource.status),
     ]
-
-
-def _lines(report: Report) -> Iterator[str]:
-    # Quoting two million rows one by one is slow; the constant parts of a row (policy columns,
-    # resource columns) are encoded once each and the rows assembled from those fragments.
-    encode = _Encoder()
-    yield encode(list(COLUMNS)) + "\r\n"
-    policy_cells = [
-        [cell(policy.id), cell(policy.title), str(policy.severity)] for policy in report.policies
-    ]
-    policy_texts = [encode(cells) for cells in policy_cells]
-    hashers = [hashlib.sha256(f"{policy.id}\x1f".encode()) for policy in report.policies]
-    middles = (",pass,no,,,,,", "", ",skip,no,,,,,")
-    for verdict in report.verdicts:
-        resource = verdict.resource
-        suffix = f"{resource.arn}\x1f{resource.version_identifier or ''}".encode()
-        resource_cells = _resource_cells(resource)
-        resource_text = encode(resource_cells)
-        failures = iter(verdict.failures)
-        for index, code in enumerate(verdict.statuses):
-            if code == 1:
-                row = _failure_row(next(failures), policy_cells[index], resource_cells)
-                yield encode(row) + "\r\n"
-            else:
-                hasher = hashers[index].copy()
-                hasher.update(suffix)
-                yield f"{hasher.hexdigest()[:32]},{policy_texts[index]}{middles[code]}{resource_text},,\r\n"
 
 
 def _failure_row(result: Result, policy_cells: list[str], resource_cells: list[str]) -> list[str]:

@@ -3,7 +3,10 @@
 The page fetches nothing (a Content-Security-Policy forbids it) and runs only its own script
 (allowed by hash). Result data travels as JSON in a ``<script type="application/json">`` block
 with ``<``, ``>`` and ``&`` escaped, and the script renders it a page of rows at a time with
-``textContent``, so no AWS value is ever parsed as markup.
+``textContent``, so no AWS value is ever parsed as markup. Characters that would change how
+text displays (bidi overrides, zero-width and other format controls, NUL) are shown escaped,
+as ``<U+202E>``, never applied: by the template's ``finalize`` for every value it prints, and
+by the script's ``visible`` for every value it shows.
 """
 
 from __future__ import annotations
@@ -17,28 +20,35 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import jinja2
+import markupsafe
 
 from auditor.models import (
     PolicyInfo,
     PriorFailure,
     PriorOutcome,
     Report,
+    RunPoint,
     Severity,
     VersionVerdict,
     Waiver,
 )
-from auditor.reports._text import SEVERITIES
+from auditor.reports._text import SEVERITIES, gate_verdict, visible
 from auditor.reports.accounts import account_summaries
 from auditor.reports.json import dump_value, json_safe
 
-if TYPE_CHECKING:
-    from auditor.history import RunPoint
-
 MAX_SERVER_ROWS = 1000  # errors, baseline failures not failing now: beyond this, report.json
 PAGE_SIZE = 100
+
+
+def _shown(value: Any) -> Any:
+    """Every value the template prints: text made visible; markup of our own (``|safe``: the
+    page's style, script and data block) left as it is."""
+    if isinstance(value, str) and not isinstance(value, markupsafe.Markup):
+        return visible(value)
+    return value
 
 
 @cache
@@ -49,6 +59,7 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=_shown,
     )
 
 
@@ -307,6 +318,7 @@ def iter_html(report: Report, history: Sequence[RunPoint] = ()) -> Iterator[byte
         scan=report.scan,
         summary=summary,
         gate=report.gate,
+        verdict=gate_verdict(report),
         severity_counts=severity_counts,
         severity_max=max([count for _, count in severity_counts] + [1]),
         policy_rows=policy_rows,

@@ -1,4 +1,5 @@
-"""report.md: a short summary for a GitHub step summary or a pull-request comment."""
+"""report.md: a short summary for a GitHub step summary or a pull-request comment, always within
+GitHub's 1 MiB job-summary limit."""
 
 from __future__ import annotations
 
@@ -6,11 +7,14 @@ import re
 from collections import Counter
 
 from auditor.models import BaselineState, PriorOutcome, Report, Result
-from auditor.reports._text import SEVERITIES, failure_message
+from auditor.reports._text import SEVERITIES, failure_message, gate_verdict, visible
 
 MAX_FAILURES = 50
 MAX_ERRORS = 20
 MAX_POLICIES = 10
+MAX_FILTERS = 20
+MAX_CELL = 300  # characters of one value; the rest is in report.json
+MAX_BYTES = 1_000_000  # GitHub refuses a job summary over 1 MiB (1,048,576 bytes)
 
 # Markdown punctuation is backslash-escaped; characters that start HTML, entities, mentions or
 # issue links become numeric entities, so no AWS value can inject markup or ping anyone.
@@ -28,20 +32,47 @@ def _escape_char(match: re.Match[str]) -> str:
 
 
 def md(value: object) -> str:
-    """Text shown literally in Markdown, safe in a table cell."""
-    return _SPECIAL.sub(_escape_char, str(value)) if value is not None else ""
+    """Text shown literally in Markdown, safe in a table cell; characters that would change
+    how it displays (bidi overrides, format controls, NUL) are shown as ``<U+202E>``."""
+    return _SPECIAL.sub(_escape_char, visible(str(value))) if value is not None else ""
 
 
-def render_markdown(report: Report, max_failures: int = MAX_FAILURES) -> bytes:
-    """report.md as UTF-8 bytes."""
+def render_markdown(
+    report: Report, max_failures: int = MAX_FAILURES, max_bytes: int = MAX_BYTES
+) -> bytes:
+    """report.md as UTF-8 bytes, never more than ``max_bytes``: GitHub refuses a job summary
+    over 1 MiB. Long values are cut at ``MAX_CELL`` characters, and when the file would still
+    be too large every list is shortened (halved until it fits), each with a note pointing to
+    report.json."""
+    rows = max_failures
+    while True:
+        data = _render(report, max_rows=rows).encode("utf-8", "replace")
+        if len(data) <= max_bytes or rows == 0:
+            return data
+        rows //= 2
+
+
+def cell(value: object) -> str:
+    """``md(value)``, cut to ``MAX_CELL`` characters first (an AWS value can be long)."""
+    if value is None:
+        return ""
+    text = str(value)
+    return md(text[:MAX_CELL] + "…" if len(text) > MAX_CELL else text)
+
+
+def _more(total: int, shown: int) -> list[str]:
+    return ["", f"…and {total - shown:,} more in report.json."] if total > shown else []
+
+
+def _render(report: Report, max_rows: int) -> str:
     summary = report.summary()
     scan = report.scan
     lines: list[str] = []
     gate = report.gate
-    if summary.gate_passed:
-        verdict = f"✅ **Gate passed**: no unwaived failure at or above `{gate.fail_on}`"
-    else:
-        verdict = f"❌ **Gate failed**: unwaived failures at or above `{gate.fail_on}`"
+    gate_words = gate_verdict(report)
+    icon = {"clear": "✅", "findings": "⚠️", "failed": "❌"}[gate_words.state]
+    head, _, rest = gate_words.sentence.partition(" at ")
+    verdict = f"{icon} **{head}** at `{gate.fail_on}`{rest.removeprefix(str(gate.fail_on))}"
     if gate.new_only:
         verdict += " (new failures only)"
         if next(report.gating_prior_failures(), None) is not None:
@@ -59,8 +90,12 @@ def render_markdown(report: Report, max_failures: int = MAX_FAILURES) -> bytes:
     )
     filters = scan.filters
     if filters.narrowed:
-        parts = [f"membership {md(m)}" for m in filters.memberships]
-        parts += [f"model {md(m)}" for m in filters.models]
+        parts = [f"membership {cell(m)}" for m in filters.memberships]
+        parts += [f"model {cell(m)}" for m in filters.models]
+        named = len(parts)
+        parts = parts[:MAX_FILTERS]
+        if named > len(parts):
+            parts.append(f"{named - len(parts):,} more in report.json")
         if filters.latest_only:
             parts.append("each model's latest version only")
         lines += ["", f"Narrowed scan: {'; '.join(parts)}."]
@@ -73,21 +108,22 @@ def render_markdown(report: Report, max_failures: int = MAX_FAILURES) -> bytes:
         titles = {policy.id: policy for policy in report.policies}
         lines += ["", "### Top failing policies", "", "| Policy | Severity | Failures |"]
         lines.append("| --- | --- | ---: |")
-        for policy_id, count in by_policy.most_common(MAX_POLICIES):
+        for policy_id, count in by_policy.most_common(min(MAX_POLICIES, max(max_rows, 1))):
             policy = titles[policy_id]
-            lines.append(f"| {md(policy.id)}: {md(policy.title)} | {policy.severity} | {count} |")
+            lines.append(
+                f"| {cell(policy.id)}: {cell(policy.title)} | {policy.severity} | {count} |"
+            )
 
     if failures:
         failures.sort(key=lambda result: -result.severity.rank)
-        shown = failures[:max_failures]
+        shown = failures[:max_rows]
         lines += ["", f"### Failures ({len(failures)} unwaived)", ""]
         lines += [
             "| Severity | Policy | Model | Version | Evidence |",
             "| --- | --- | --- | --- | --- |",
         ]
         lines += [_failure_row(result) for result in shown]
-        if len(failures) > len(shown):
-            lines += ["", f"…and {len(failures) - len(shown)} more in report.html."]
+        lines += _more(len(failures), len(shown))
 
     waived = [result for result in report.failures() if result.waiver is not None]
     if waived:
@@ -96,17 +132,18 @@ def render_markdown(report: Report, max_failures: int = MAX_FAILURES) -> bytes:
             "| Severity | Policy | Model | Version | Reason | Approved by | Expires |",
             "| --- | --- | --- | --- | --- | --- | --- |",
         ]
-        for result in waived[:max_failures]:
+        for result in waived[:max_rows]:
             waiver = result.waiver
             assert waiver is not None
             resource = result.resource
             lines.append(
-                f"| {result.severity} | {md(result.policy_id)} "
-                f"| {md(resource.name or resource.arn)} | {md(resource.version_identifier or '-')} "
-                f"| {md(waiver.reason)} | {md(waiver.approved_by)} | {waiver.expires.isoformat()} |"
+                f"| {result.severity} | {cell(result.policy_id)} "
+                f"| {cell(resource.name or resource.arn)} "
+                f"| {cell(resource.version_identifier or '-')} "
+                f"| {cell(waiver.reason)} | {cell(waiver.approved_by)} "
+                f"| {waiver.expires.isoformat()} |"
             )
-        if len(waived) > max_failures:
-            lines += ["", f"…and {len(waived) - max_failures} more in report.html."]
+        lines += _more(len(waived), min(len(waived), max_rows))
     stale = [use for use in report.waivers if use.expired or not use.matched]
     if stale:
         lines += ["", "### Waivers to review", ""]
@@ -114,12 +151,13 @@ def render_markdown(report: Report, max_failures: int = MAX_FAILURES) -> bytes:
             "| Policy | Resource | State | Reason | Expires |",
             "| --- | --- | --- | --- | --- |",
         ]
-        for use in stale:
+        for use in stale[:max_rows]:
             state = "expired" if use.expired else "matched nothing"
             lines.append(
-                f"| {md(use.waiver.policy)} | {md(use.waiver.resource)} | {state} "
-                f"| {md(use.waiver.reason)} | {use.waiver.expires.isoformat()} |"
+                f"| {cell(use.waiver.policy)} | {cell(use.waiver.resource)} | {state} "
+                f"| {cell(use.waiver.reason)} | {use.waiver.expires.isoformat()} |"
             )
+        lines += _more(len(stale), min(len(stale), max_rows))
 
     if report.errors:
         lines += ["", f"### Errors ({len(report.errors)})", ""]
@@ -127,23 +165,23 @@ def render_markdown(report: Report, max_failures: int = MAX_FAILURES) -> bytes:
             "| Scope | Operation | Code | Resource | Message |",
             "| --- | --- | --- | --- | --- |",
         ]
-        for error in report.errors[:MAX_ERRORS]:
+        shown_errors = report.errors[: min(MAX_ERRORS, max_rows)]
+        for error in shown_errors:
             where = error.resource_arn or error.membership_id or error.region or ""
             lines.append(
-                f"| {error.scope} | {md(error.operation)} | {md(error.code)} | {md(where)} "
-                f"| {md(error.message)} |"
+                f"| {error.scope} | {cell(error.operation)} | {cell(error.code)} | {cell(where)} "
+                f"| {cell(error.message)} |"
             )
-        if len(report.errors) > MAX_ERRORS:
-            lines += ["", f"…and {len(report.errors) - MAX_ERRORS} more in report.html."]
+        lines += _more(len(report.errors), len(shown_errors))
 
     if report.baseline_path is not None:
-        lines += _baseline_lines(report, failures, max_failures)
+        lines += _baseline_lines(report, failures, max_rows)
     lines += [
         "",
-        f"<sub>auditor {md(report.tool_version)}, scan finished {md(scan.finished_at)}</sub>",
+        f"<sub>auditor {cell(report.tool_version)}, scan finished {cell(scan.finished_at)}</sub>",
         "",
     ]
-    return "\n".join(lines).encode("utf-8", "replace")
+    return "\n".join(lines)
 
 
 _PRIOR_ORDER = (PriorOutcome.NOT_RECHECKED, PriorOutcome.GONE, PriorOutcome.RESOLVED)
@@ -197,6 +235,6 @@ def _baseline_lines(report: Report, unwaived: list[Result], max_rows: int) -> li
 def _failure_row(result: Result) -> str:
     resource = result.resource
     return (
-        f"| {result.severity} | {md(result.policy_id)} | {md(resource.name or resource.arn)} "
-        f"| {md(resource.version_identifier or '-')} | {md(failure_message(result))} |"
+        f"| {result.severity} | {cell(result.policy_id)} | {cell(resource.name or resource.arn)} "
+        f"| {cell(resource.version_identifier or '-')} | {cell(failure_message(result))} |"
     )

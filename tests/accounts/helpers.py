@@ -11,7 +11,7 @@ from auditor.audit import ReportBuilder, ReportOptions
 from auditor.fleet import Fleet
 from auditor.models import ModelVersion, Report, Resource
 from auditor.policy import default_pack_path, load_packs
-from auditor.reports.json import load_report
+from auditor.reports.load import load_report
 
 Verdicts = dict[tuple[str, str | None], tuple[bytes, tuple[str, ...], str | None, str | None]]
 

@@ -24,7 +24,7 @@ import pytest
 from auditor.cli import main
 from auditor.emulator import EmulatorConfig, EmulatorServer, RateLimit
 from auditor.fleet import Fleet, generate_fleet
-from auditor.reports.json import validate_report_document
+from auditor.reports.load import validate_report_document
 
 from .conftest import ACCESS_KEY
 

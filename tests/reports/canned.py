@@ -32,7 +32,7 @@ from auditor.models import (
     WaiverUse,
     encode_statuses,
 )
-from auditor.reports.json import report_schema
+from auditor.reports.load import report_schema
 
 ACCOUNT = "111122223333"
 SCHEMAS = Path(__file__).parent / "schemas"
@@ -286,3 +286,64 @@ def validate_report_json(document: Any) -> None:
 
 def load_sarif_schema() -> dict[str, Any]:
     return json.loads((SCHEMAS / "sarif-schema-2.1.0.json").read_text("utf-8"))  # type: ignore[no-any-return]
+
+
+# Text that changes how text displays: a right-to-left override that makes "invoice\u202egnp.exe"
+# read as "invoiceexe.png", isolates, a zero-width joiner, a byte-order mark, NUL and C1.
+SPOOF = "invoice\u202egnp.exe \u2066iso\u2069 z\u200dwj \ufeffbom nul\x00 c1\x85"
+SPOOF_SHOWN = (
+    "invoice<U+202E>gnp.exe <U+2066>iso<U+2069> z<U+200D>wj <U+FEFF>bom nul<U+0000> c1<U+0085>"
+)
+DISPLAY_CONTROLS = (
+    "\u202a",
+    "\u202b",
+    "\u202c",
+    "\u202d",
+    "\u202e",
+    "\u2066",
+    "\u2067",
+    "\u2068",
+    "\u2069",
+    "\u200d",
+    "\ufeff",
+    "\x00",
+    "\x85",
+)
+
+
+def make_spoofed_report() -> Report:
+    """Every AWS-sourced string carries display controls (``SPOOF``)."""
+    base = make_report()
+    where = dataclasses.replace(
+        resource(1, version="v" + SPOOF, name=SPOOF),
+        membership_id="m-" + SPOOF,
+        account=ACCOUNT,
+        status="S" + SPOOF,
+    )
+    waiver = dataclasses.replace(WAIVER, reason="R " + SPOOF, approved_by="A " + SPOOF)
+    failures = [
+        Result(
+            policy=POLICIES[0],
+            resource=where,
+            status=Status.FAIL,
+            evidence=(
+                Evidence(path="name", actual={"k": SPOOF}, expected=SPOOF, message="E " + SPOOF),
+            ),
+        ),
+        fail(POLICIES[2], where, message="W " + SPOOF, waiver=waiver),
+    ]
+    statuses = [Status.FAIL, Status.PASS, Status.FAIL, Status.PASS, Status.PASS]
+    return dataclasses.replace(
+        base,
+        verdicts=(verdict(where, statuses, failures),),
+        errors=(
+            ScanError(
+                scope=ErrorScope.TRAINED_MODEL,
+                operation="GetTrainedModel",
+                code="AccessDeniedException",
+                message="X " + SPOOF,
+                resource_arn=where.arn + SPOOF,
+            ),
+        ),
+        waivers=(WaiverUse(waiver, matched=1, expired=False),),
+    )

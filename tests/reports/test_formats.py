@@ -158,11 +158,11 @@ def test_markdown_has_verdict_counts_failures_and_errors(report: Report) -> None
     assert "AccessDeniedException" in text
 
 
-def test_markdown_says_how_many_more_are_in_the_html(report: Report) -> None:
+def test_markdown_says_how_many_more_are_in_report_json(report: Report) -> None:
     from auditor.reports.markdown import render_markdown
 
     text = render_markdown(report, max_failures=2).decode()
-    assert "…and 4 more in report.html." in text
+    assert "…and 4 more in report.json." in text
     assert text.index("| critical |", text.index("### Failures")) < text.index(
         "| high |", text.index("### Failures")
     )

@@ -4,10 +4,21 @@ import json
 import re
 from dataclasses import replace
 from html import unescape
+from typing import Any
 
-from auditor.models import Report
+from auditor.models import Gate, Report, Severity, Status
 from auditor.reports.html import iter_html, page_data, render_html, script_json
-from tests.reports.canned import HOSTILE
+from tests.reports.canned import (
+    DISPLAY_CONTROLS,
+    HOSTILE,
+    POLICIES,
+    SPOOF_SHOWN,
+    fail,
+    make_report,
+    make_spoofed_report,
+    resource,
+    verdict,
+)
 
 
 def test_script_json_cannot_close_the_script_element() -> None:
@@ -87,3 +98,79 @@ def test_a_large_page_is_written_in_pieces(report: Report) -> None:
     chunks = list(iter_html(large))
     assert b"".join(chunks) == render_html(large)
     assert max(len(chunk) for chunk in chunks) < sum(len(chunk) for chunk in chunks) / 4
+
+
+def test_display_controls_never_reach_the_page_raw() -> None:
+    """Bidi overrides, zero-width characters and NUL from AWS are shown as <U+...> wherever the
+    server prints them, and travel in the data block only as JSON escapes."""
+    html = render_html(make_spoofed_report()).decode("utf-8")
+    for char in DISPLAY_CONTROLS:
+        assert char not in html, repr(char)
+    assert html.count(SPOOF_SHOWN.replace("<", "&lt;").replace(">", "&gt;")) >= 3
+    data = re.search(r'id="report-data">(.*?)</script>', html)
+    assert data is not None
+    assert "\\u202e" in data[1]  # the script shows it escaped (see test_html_browser)
+
+
+def _gate_report(failures: dict[Severity, int], *, errors: bool = False, **changes: Any) -> Report:
+    """Versions failing one policy of the given severity each; complete unless ``errors``."""
+    base = make_report()
+    by_severity = {policy.severity: policy for policy in POLICIES}
+    verdicts = []
+    number = 0
+    for severity, count in failures.items():
+        index = POLICIES.index(by_severity[severity])
+        for _ in range(count):
+            where = resource(number)
+            statuses = [Status.PASS] * len(POLICIES)
+            statuses[index] = Status.FAIL
+            verdicts.append(verdict(where, statuses, [fail(by_severity[severity], where)]))
+            number += 1
+    return replace(
+        base,
+        verdicts=tuple(verdicts) or (verdict(resource(99), [Status.PASS] * 5, []),),
+        errors=base.errors if errors else (),
+        scan=replace(base.scan, complete=not errors),
+        **changes,
+    )
+
+
+def _banner(html: str) -> tuple[str, str]:
+    match = re.search(
+        r'<header id="verdict" class="([^"]*)".*?id="verdict-detail">([^<]*)<', html, re.S
+    )
+    assert match is not None
+    return match[1], match[2]
+
+
+def test_a_pass_with_failures_below_the_threshold_says_so_in_amber() -> None:
+    report = _gate_report(
+        {Severity.HIGH: 1589, Severity.MEDIUM: 2004}, gate=Gate(fail_on=Severity.CRITICAL)
+    )
+    classes, sentence = _banner(render_html(report).decode())
+    assert sentence == (
+        "Gate passed at critical; 1,589 high and 2,004 medium failures below the threshold."
+    )
+    assert classes.split() == ["verdict", "passed", "findings"]
+
+
+def test_green_only_with_no_failure_and_no_error() -> None:
+    classes, sentence = _banner(render_html(_gate_report({})).decode())
+    assert classes.split() == ["verdict", "passed", "clear"]
+    assert sentence == "Gate passed at high; no failures."
+    classes, sentence = _banner(render_html(_gate_report({}, errors=True)).decode())
+    assert classes.split() == ["verdict", "passed", "findings"]
+    assert sentence == "Gate passed at high; 2 errors."
+    low_only = _gate_report({Severity.INFO: 1})
+    classes, sentence = _banner(render_html(low_only).decode())
+    assert classes.split() == ["verdict", "passed", "findings"]
+    assert sentence == "Gate passed at high; 1 info failure below the threshold."
+
+
+def test_a_failed_gate_names_what_fails_it_and_what_lies_below(report: Report) -> None:
+    classes, sentence = _banner(render_html(report).decode())
+    assert classes.split() == ["verdict", "failed"]
+    assert sentence == (
+        "Gate failed at high: 1 critical and 2 high failures at or above the threshold; "
+        "1 medium, 1 low and 1 info failures below the threshold; 1 waived; 2 errors."
+    )

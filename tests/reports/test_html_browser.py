@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,9 +11,20 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from auditor.models import Report, Status
+from auditor.models import Gate, Report, Severity, Status
 from auditor.reports.html import render_html
-from tests.reports.canned import HOSTILE, POLICIES, fail, make_report, resource, verdict
+from tests.reports.canned import (
+    DISPLAY_CONTROLS,
+    HOSTILE,
+    POLICIES,
+    SPOOF,
+    SPOOF_SHOWN,
+    fail,
+    make_report,
+    make_spoofed_report,
+    resource,
+    verdict,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -192,17 +204,64 @@ def test_hostile_values_are_shown_literally_and_never_run(
     assert page.page.locator("img").count() == 0
     assert page.page.title() == "auditor report: gate failed"
     assert page.page.locator("#results-table").count() == 1
-    assert page.cells("name") == ["N " + HOSTILE]
+    # U+2028 (a line separator) is shown escaped, as every invisible control is
+    shown = HOSTILE.replace("\u2028", "<U+2028>")
+    assert page.cells("name") == ["N " + shown]
     page.page.locator("button.evidence").first.click()
     detail = page.page.locator("tr.detail").inner_text()
-    assert "E " + HOSTILE in detail
+    assert "E " + shown in detail
     page.page.select_option("#filter-policy", "hostile-" + HOSTILE)
     assert page.rows() == 1
     errors = page.page.locator("#errors-table tbody").inner_text()
-    assert "X " + HOSTILE.replace("\u2028", "") in errors.replace("\u2028", "")
+    assert "X " + shown in errors
     policy_table = page.page.locator("#policy-table").inner_text()
-    assert "T " + HOSTILE.replace("\u2028", "").strip() in policy_table.replace("\u2028", "")
+    assert "T " + shown in policy_table
     assert "49" not in page.page.locator("body").inner_text()
     assert page.page.evaluate("typeof window.__pwned") == "undefined"
     assert page.problems == []
     assert page.requests == [page.url]
+
+
+def test_a_bidi_override_in_a_name_is_shown_escaped_never_applied(open_report: Any) -> None:
+    """The rendered text of a name holding U+202E reads "invoice<U+202E>gnp.exe", not the
+    reversed "invoiceexe.png"; so do evidence, errors, waivers and the filter options."""
+    page = open_report(make_spoofed_report())
+    assert page.cells("name") == [SPOOF_SHOWN] * 2  # a failure and a waived one
+    assert page.cells("membership") == ["m-" + SPOOF_SHOWN] * 2
+    page.page.locator("button.evidence").first.click()
+    detail = page.page.locator("tr.detail").inner_text()
+    assert "E " + SPOOF_SHOWN in detail
+    assert '"k": "' + SPOOF_SHOWN.replace("<U+0000>", "\\u0000") in detail
+    membership_options = page.page.locator("#filter-membership option").all_inner_texts()
+    assert "m-" + SPOOF_SHOWN in membership_options
+    page.page.select_option("#filter-membership", "m-" + SPOOF)  # the value stays the real id
+    assert page.rows() == 2
+    assert "X " + SPOOF_SHOWN in page.page.locator("#errors-table").inner_text()
+    assert "R " + SPOOF_SHOWN in page.page.locator("#waivers-table").inner_text()
+    text = page.page.locator("body").inner_text()
+    for char in DISPLAY_CONTROLS:
+        assert char not in text, repr(char)
+    page.page.select_option("#filter-status", "waived")
+    badge_title = page.page.locator("#results-body .tag.ok").first.get_attribute("title")
+    assert badge_title is not None
+    assert badge_title.startswith("R " + SPOOF_SHOWN)
+    assert page.problems == []
+
+
+def test_the_banner_is_green_only_when_all_is_clear(open_report: Any, report: Report) -> None:
+    clear = make_report(verdicts=(verdict(resource(1), [Status.PASS] * 5, []),), errors=())
+    clear = dataclasses.replace(clear, scan=dataclasses.replace(clear.scan, complete=True))
+    below = dataclasses.replace(clear, verdicts=report.verdicts[2:], gate=Gate(Severity.CRITICAL))
+    colours = {}
+    for name, each in (("clear", clear), ("below", below), ("failed", report)):
+        banner = open_report(each).page.locator("#verdict")
+        colours[name] = banner.evaluate("e => getComputedStyle(e).backgroundColor")
+        if name == "below":
+            assert banner.inner_text().endswith(
+                "Gate passed at critical; 1 high failure below the threshold."
+            )
+    assert colours == {
+        "clear": "rgb(26, 127, 55)",  # green
+        "below": "rgb(154, 103, 0)",  # amber: failures exist, the gate let them through
+        "failed": "rgb(207, 34, 46)",  # red
+    }

@@ -9,7 +9,8 @@ import pytest
 
 from auditor.errors import ReportInputError
 from auditor.models import Evidence, Report, Status, fingerprint
-from auditor.reports.json import dump_value, load_report, render_json
+from auditor.reports.json import dump_value, render_json
+from auditor.reports.load import load_report
 from tests.reports.canned import (
     HOSTILE,
     POLICIES,

@@ -16,7 +16,8 @@ from auditor.cli import main
 from auditor.errors import ReportInputError
 from auditor.models import Report
 from auditor.reports import json as report_json
-from auditor.reports.json import load_report, read_report, render_json
+from auditor.reports.json import render_json
+from auditor.reports.load import load_report, read_report
 
 
 def _read(data: bytes) -> Report:

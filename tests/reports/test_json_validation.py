@@ -22,10 +22,10 @@ from hypothesis import strategies as st
 
 from auditor.errors import ReportInputError
 from auditor.models import Report, Severity, Status
-from auditor.reports import json as report_json
-from auditor.reports.json import (
+from auditor.reports import load as report_load
+from auditor.reports.json import render_json
+from auditor.reports.load import (
     load_report,
-    render_json,
     report_schema,
     result_validator,
     unproven_results,
@@ -280,18 +280,18 @@ def test_fast_check_knows_the_schema_it_stands_in_for() -> None:
     # then it would leave every result to jsonschema, correct but slow.
     defs = report_schema()["$defs"]
     result = defs["result"]
-    assert set(result["required"]) == report_json._RESULT_KEYS
-    assert set(result["properties"]) == report_json._RESULT_KEYS_WITH_BASELINE
+    assert set(result["required"]) == report_load._RESULT_KEYS
+    assert set(result["properties"]) == report_load._RESULT_KEYS_WITH_BASELINE
     assert result["additionalProperties"] is False
-    assert set(result["properties"]["status"]["enum"]) == report_json._STATUSES
-    assert set(result["properties"]["baseline"]["enum"]) == report_json._BASELINES
-    assert set(defs["severity"]["enum"]) == report_json._SEVERITIES
-    assert set(defs["resource"]["required"]) == report_json._RESOURCE_KEYS
-    assert set(defs["resource"]["properties"]) == report_json._RESOURCE_KEYS
-    assert set(defs["evidence"]["required"]) == report_json._EVIDENCE_KEYS
-    assert set(defs["waiver"]["required"]) == report_json._WAIVER_KEYS
-    assert set(defs["waiver"]["properties"]) == report_json._WAIVER_KEYS_WITH_INDEX
-    assert defs["waiver"]["properties"]["expires"]["pattern"] == report_json._EXPIRES.pattern
+    assert set(result["properties"]["status"]["enum"]) == report_load._STATUSES
+    assert set(result["properties"]["baseline"]["enum"]) == report_load._BASELINES
+    assert set(defs["severity"]["enum"]) == report_load._SEVERITIES
+    assert set(defs["resource"]["required"]) == report_load._RESOURCE_KEYS
+    assert set(defs["resource"]["properties"]) == report_load._RESOURCE_KEYS
+    assert set(defs["evidence"]["required"]) == report_load._EVIDENCE_KEYS
+    assert set(defs["waiver"]["required"]) == report_load._WAIVER_KEYS
+    assert set(defs["waiver"]["properties"]) == report_load._WAIVER_KEYS_WITH_INDEX
+    assert defs["waiver"]["properties"]["expires"]["pattern"] == report_load._EXPIRES.pattern
 
 
 def test_every_result_the_renderer_writes_passes_the_fast_check(
@@ -309,7 +309,7 @@ def test_valid_report_is_not_validated_result_by_result_with_jsonschema(
     def refuse() -> None:
         raise AssertionError("jsonschema asked about a result the fast check should prove")
 
-    monkeypatch.setattr(report_json, "result_validator", refuse)
+    monkeypatch.setattr(report_load, "result_validator", refuse)
     load_report(render_json(report), "r.json")
 
 

@@ -1,7 +1,15 @@
 (function () {
   "use strict";
   // Every value below comes from the report and is untrusted: it reaches the page only
-  // through textContent, option.text and attribute setters, never through innerHTML.
+  // through textContent, option.text and attribute setters, never through innerHTML, and
+  // through visible(), so that a character that would change how text displays (a bidi
+  // override reversing a name, a zero-width or other format control, NUL) shows as <U+202E>.
+  var HIDDEN = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu;
+  function visible(text) {
+    return String(text).replace(HIDDEN, function (c) {
+      return "<U+" + c.codePointAt(0).toString(16).toUpperCase().padStart(4, "0") + ">";
+    });
+  }
   var data = JSON.parse(document.getElementById("report-data").textContent);
   var policies = data.policies, resources = data.resources, failures = data.failures;
   var P = policies.length, V = resources.length;
@@ -40,7 +48,7 @@
   function fill(select, values) {
     values.forEach(function (value) {
       var option = document.createElement("option");
-      option.value = value; option.text = value;
+      option.value = value; option.text = visible(value);
       select.appendChild(option);
     });
   }
@@ -105,15 +113,15 @@
 
   function cell(row, text, className) {
     var td = document.createElement("td");
-    td.textContent = text;
+    td.textContent = visible(text);
     if (className) { td.className = className; }
     row.appendChild(td);
     return td;
   }
   function badge(parent, text, className, title) {
     var span = document.createElement("span");
-    span.className = className; span.textContent = text;
-    if (title) { span.title = title; }
+    span.className = className; span.textContent = visible(text);
+    if (title) { span.title = visible(title); }
     parent.appendChild(span);
     return span;
   }
@@ -137,7 +145,7 @@
         var c = row.insertCell(); var pre = document.createElement("pre");
         var shown = v;
         try { shown = JSON.stringify(JSON.parse(v), null, 2); } catch (err) { shown = v; }
-        pre.textContent = shown; c.appendChild(pre);
+        pre.textContent = visible(shown); c.appendChild(pre);
       });
       cell(row, e[3]);
       cell(row, e[4], "kind-" + e[4]);
@@ -151,7 +159,7 @@
       var w = data.waivers[f[3]];
       text += " · waived until " + w[2] + " by " + w[1] + ": " + w[0];
     }
-    meta.textContent = text;
+    meta.textContent = visible(text);
     td.appendChild(meta);
     tr.appendChild(td);
     return tr;
@@ -173,7 +181,7 @@
       tr.dataset.key = String(key);
       var sevCell = tr.insertCell();
       badge(sevCell, p[2], "sev sev-" + (RANK[p[2]] === undefined ? "info" : p[2]));
-      var pc = cell(tr, p[0], "mono policy"); pc.title = p[1];
+      var pc = cell(tr, p[0], "mono policy"); pc.title = visible(p[1]);
       cell(tr, r[2], "name");
       cell(tr, r[1], "mono version");
       cell(tr, r[3], "mono membership");
