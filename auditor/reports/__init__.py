@@ -26,6 +26,8 @@ class Format(StrEnum):
     JUNIT = "junit"
     MARKDOWN = "markdown"
     CSV = "csv"
+    ASFF = "asff"
+    OCSF = "ocsf"
 
 
 FILENAMES: dict[Format, str] = {
@@ -35,6 +37,8 @@ FILENAMES: dict[Format, str] = {
     Format.JUNIT: "report.junit.xml",
     Format.MARKDOWN: "report.md",
     Format.CSV: "report.csv",
+    Format.ASFF: "report.asff.json",
+    Format.OCSF: "report.ocsf.json",
 }
 
 DEFAULT_FORMATS = (Format.JSON, Format.HTML)
@@ -67,6 +71,14 @@ def render(report: Report, fmt: Format, *, history: Sequence[RunPoint] = ()) -> 
         from auditor.reports.csv import render_csv
 
         return render_csv(report)
+    if fmt is Format.ASFF:
+        from auditor.reports.asff import render_asff
+
+        return render_asff(report)
+    if fmt is Format.OCSF:
+        from auditor.reports.ocsf import render_ocsf
+
+        return render_ocsf(report)
     assert_never(fmt)
 
 
