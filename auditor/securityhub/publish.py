@@ -478,3 +478,39 @@ async def publish_report(
         throttles=caller.throttles,
         retries=caller.retries,
     )
+
+
+def describe(outcome: PublishOutcome) -> list[str]:
+    """What a publication did, as lines for a person (every refused finding named)."""
+    lines = []
+    for plan in outcome.plans:
+        target = plan.target
+        parts = [
+            f"{plan.count(Change.NEW)} new",
+            f"{plan.count(Change.UPDATED)} updated",
+            f"{plan.count(Change.CLOSED)} closed",
+            f"{plan.unchanged} unchanged",
+            f"{len(plan.left)} not re-checked (left as they are)",
+        ]
+        if plan.newer_in_hub:
+            parts.append(f"{plan.newer_in_hub} newer in Security Hub than this report (kept)")
+        if plan.unreadable:
+            parts.append(f"{plan.unreadable} not recognisably auditor's (ignored)")
+        lines.append(f"account {target.account} {target.region}: " + ", ".join(parts))
+    lines.append(
+        f"imported {outcome.imported} findings into Security Hub {outcome.region}"
+        f" ({outcome.throttles} throttled calls, {outcome.retries} retries)"
+    )
+    for region, count in sorted(outcome.other_regions.items()):
+        lines.append(
+            f"not published: {count} failures in region {region} (publish again with "
+            f"--region {region})"
+        )
+    for failed in outcome.failed:
+        lines.append(f"refused: {failed.id}: {failed.code}: {failed.message}")
+    if outcome.error is not None:
+        lines.append(
+            f"stopped: {outcome.error} (after {outcome.error.attempts} attempts); "
+            f"{outcome.not_sent} planned findings not sent"
+        )
+    return lines
