@@ -58,7 +58,6 @@ def _metadata(report: Report) -> dict[str, Any]:
             "version": report.tool_version,
             "url_string": "https://github.com/auditor/auditor",
         },
-        "profiles": ["cloud"],
     }
 
 

@@ -74,8 +74,12 @@ def _proxy(upstream: str, recorder: Recorder) -> ThreadingHTTPServer:
                 upstream + self.path, data=body or None, headers=headers, method=self.command
             )
             try:
-                with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-                    status, reply, reply_headers = response.status, response.read(), response.headers
+                with urllib.request.urlopen(request, timeout=30) as response:
+                    status, reply, reply_headers = (
+                        response.status,
+                        response.read(),
+                        response.headers,
+                    )
             except urllib.error.HTTPError as error:
                 status, reply, reply_headers = error.code, error.read(), error.headers
             self.send_response(status)
@@ -131,7 +135,7 @@ def moto_server() -> Iterator[str]:
 @pytest.fixture
 def security_hub(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[SecurityHub]:
     """A fresh Security Hub (moto reset), the proxy in front, the SDK pointed at it."""
-    urllib.request.urlopen(  # noqa: S310 - moto's own reset endpoint on loopback
+    urllib.request.urlopen(
         urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST")
     ).close()
     recorder = Recorder()

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import random
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -18,12 +16,16 @@ import pytest
 from auditor.cli import main
 from auditor.emulator import EmulatorServer
 from auditor.fleet import Fleet, FleetVersion, compliant_document, generate_fleet
-from auditor.models import fingerprint
 from tests.securityhub.conftest import ACCOUNT, REGION, SecurityHub
 
 FLEET = generate_fleet(
-    seed=5, memberships=2, models=8, versions_per_model=(1, 2), noncompliant_share=0.6,
-    account=ACCOUNT, region=REGION,
+    seed=5,
+    memberships=2,
+    models=8,
+    versions_per_model=(1, 2),
+    noncompliant_share=0.6,
+    account=ACCOUNT,
+    region=REGION,
 )
 
 
