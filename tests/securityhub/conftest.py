@@ -3,8 +3,9 @@
 The publisher talks to the proxy exactly as to AWS (the SDK finds it through
 ``AWS_ENDPOINT_URL_SECURITYHUB``). The proxy forwards every request to moto, records which
 API each one called (Security Hub is rest-json: the method and path name the operation),
-and answers the first ``throttle_next`` BatchImportFindings calls with the 429
-``TooManyRequestsException`` Security Hub sends when throttling.
+answers the first ``throttle_next`` BatchImportFindings calls with the 429
+``TooManyRequestsException`` Security Hub sends when throttling, and strips the resources of
+the findings named in ``refuse_ids`` so that moto itself refuses them (``FailedFindings``).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class Recorder:
     calls: list[str] = field(default_factory=list)
     throttle_next: int = 0
     throttled: int = 0
+    refuse_ids: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -69,7 +71,14 @@ def _proxy(upstream: str, recorder: Recorder) -> ThreadingHTTPServer:
                 self.end_headers()
                 self.wfile.write(payload)
                 return
-            headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+            if operation == "BatchImportFindings" and recorder.refuse_ids:
+                document = json.loads(body)
+                for finding in document["Findings"]:
+                    if finding["Id"] in recorder.refuse_ids:
+                        finding["Resources"] = []
+                body = json.dumps(document).encode()
+            dropped = ("host", "content-length")
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in dropped}
             request = urllib.request.Request(
                 upstream + self.path, data=body or None, headers=headers, method=self.command
             )

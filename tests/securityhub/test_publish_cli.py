@@ -75,3 +75,219 @@ def _failing(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def _publish(report: Path) -> int:
     return main(["publish", "security-hub", str(report)])
+
+
+def _since(hub: SecurityHub, start: int) -> list[str]:
+    return hub.recorder.calls[start:]
+
+
+def test_publish_creates_a_finding_per_failure_and_republishing_changes_nothing(
+    scan_env: SecurityHub, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    report = _scan(FLEET, tmp_path / "r1", monkeypatch)
+    failing = _failing(report)
+    assert len(failing) >= 3  # the fleet is built to fail
+
+    assert _publish(tmp_path / "r1" / "report.json") == 0
+    held = scan_env.findings()
+    assert set(held) == set(failing)
+    written = {
+        f["Id"]: f
+        for f in json.loads((tmp_path / "r1" / "report.asff.json").read_bytes())["Findings"]
+    }
+    for finding_id, result in failing.items():
+        finding = held[finding_id]
+        assert finding["RecordState"] == "ACTIVE"
+        assert finding["Compliance"]["Status"] == "FAILED"
+        assert finding["GeneratorId"] == result["policy_id"]
+        assert finding["Resources"][0]["Id"] == result["resource"]["arn"]
+        assert finding["ProductArn"] == (
+            f"arn:aws:securityhub:{REGION}:{ACCOUNT}:product/{ACCOUNT}/default"
+        )
+        assert finding == written[finding_id]  # what the file says is what was imported
+
+    start = len(scan_env.recorder.calls)
+    assert _publish(tmp_path / "r1" / "report.json") == 0
+    assert _since(scan_env, start) == ["GetFindings"]  # nothing to import: no write at all
+    assert scan_env.findings() == held
+
+
+def _first_failing_version(
+    report: dict[str, Any], membership: str | None = None
+) -> tuple[str, str]:
+    for result in report["results"]:
+        where = result["resource"]
+        if result["status"] == "fail" and membership in (None, where["membership_id"]):
+            return where["arn"], where["version_identifier"]
+    raise AssertionError("no failing version")
+
+
+def test_a_fixed_failure_becomes_passed_and_archived_and_a_waived_one_archived(
+    scan_env: SecurityHub, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    first = _scan(FLEET, tmp_path / "r1", monkeypatch)
+    assert _publish(tmp_path / "r1" / "report.json") == 0
+    arn, version = _first_failing_version(first)
+    fixed = {
+        key
+        for key, r in _failing(first).items()
+        if (r["resource"]["arn"], r["resource"]["version_identifier"]) == (arn, version)
+    }
+    waived_id, waived = next(
+        (key, r) for key, r in _failing(first).items() if r["resource"]["arn"] != arn
+    )
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text(
+        "version: 1\nwaivers:\n"
+        f"  - policy: {waived['policy_id']}\n"
+        f'    resource: "{waived["resource"]["arn"]}"\n'
+        f'    version: "{waived["resource"]["version_identifier"]}"\n'
+        "    reason: accepted for the test\n    expires: 2999-01-01\n"
+        "    approved_by: security@example.com\n"
+    )
+
+    second = _scan(
+        _fixed(FLEET, arn, version), tmp_path / "r2", monkeypatch, "--waivers", str(waivers)
+    )
+    assert _publish(tmp_path / "r2" / "report.json") == 0
+    held = scan_env.findings()
+    assert set(held) == set(_failing(first)) | set(_failing(second))  # updated in place
+    for finding_id in fixed:
+        assert held[finding_id]["Compliance"]["Status"] == "PASSED"
+        assert held[finding_id]["RecordState"] == "ARCHIVED"
+    assert held[waived_id]["RecordState"] == "ARCHIVED"
+    assert held[waived_id]["Compliance"]["Status"] == "FAILED"
+    still = set(_failing(second)) - {waived_id}
+    assert still
+    finished = second["scan"]["finished_at"]
+    for finding_id in still:
+        assert held[finding_id]["RecordState"] == "ACTIVE"
+        assert held[finding_id]["LastObservedAt"] == finished  # seen again by this run
+        assert held[finding_id]["CreatedAt"] == first["scan"]["finished_at"]  # first found
+    active = {key for key, f in held.items() if f["RecordState"] == "ACTIVE"}
+    assert active == still
+
+    start = len(scan_env.recorder.calls)
+    assert _publish(tmp_path / "r2" / "report.json") == 0
+    assert _since(scan_env, start) == ["GetFindings"]
+    assert scan_env.findings() == held
+
+
+def test_findings_this_run_did_not_read_are_left_as_they_are(
+    scan_env: SecurityHub, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    first = _scan(FLEET, tmp_path / "r1", monkeypatch)
+    assert _publish(tmp_path / "r1" / "report.json") == 0
+    before = scan_env.findings()
+    read, unread = (m.id for m in FLEET.memberships)
+    fleet = FLEET
+    fixed_versions = []
+    for membership in (read, unread):
+        arn, version = _first_failing_version(first, membership)
+        fleet = _fixed(fleet, arn, version)
+        fixed_versions.append((arn, version))
+
+    narrow = _scan(fleet, tmp_path / "r2", monkeypatch, "--membership", read)
+    assert _publish(tmp_path / "r2" / "report.json") == 0
+    held = scan_env.findings()
+    seen = {"untouched": 0, "passed": 0, "failing": 0}
+    for finding_id, result in _failing(first).items():
+        where = (result["resource"]["arn"], result["resource"]["version_identifier"])
+        if result["resource"]["membership_id"] == unread:
+            assert held[finding_id] == before[finding_id]  # not re-checked: untouched
+            seen["untouched"] += 1
+        elif where == fixed_versions[0]:
+            assert held[finding_id]["Compliance"]["Status"] == "PASSED"
+            assert held[finding_id]["RecordState"] == "ARCHIVED"
+            seen["passed"] += 1
+        else:
+            assert finding_id in _failing(narrow)
+            assert held[finding_id]["RecordState"] == "ACTIVE"
+            seen["failing"] += 1
+    assert seen["untouched"]  # both cases happened
+    assert seen["passed"]
+    # the unread membership's fixed version still shows its failure: nobody re-checked it
+    unread_fixed = [
+        key
+        for key, r in _failing(first).items()
+        if (r["resource"]["arn"], r["resource"]["version_identifier"]) == fixed_versions[1]
+    ]
+    assert unread_fixed
+    assert all(held[key]["RecordState"] == "ACTIVE" for key in unread_fixed)
+
+
+def test_a_throttled_batch_is_retried_and_nothing_is_lost(
+    scan_env: SecurityHub,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    report = _scan(FLEET, tmp_path / "r1", monkeypatch)
+    scan_env.recorder.throttle_next = 3
+    capsys.readouterr()
+    assert _publish(tmp_path / "r1" / "report.json") == 0
+    assert scan_env.recorder.throttled == 3
+    assert scan_env.recorder.calls.count("BatchImportFindings") == 4  # 3 refused, 1 imported
+    assert set(scan_env.findings()) == set(_failing(report))
+    assert "3 throttled calls" in capsys.readouterr().out
+
+
+def test_refused_findings_are_named_and_exit_3(
+    scan_env: SecurityHub,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    report = _scan(FLEET, tmp_path / "r1", monkeypatch)
+    refused = sorted(_failing(report))[0]
+    scan_env.recorder.refuse_ids = {refused}
+    capsys.readouterr()
+    assert _publish(tmp_path / "r1" / "report.json") == 3
+    err = capsys.readouterr().err
+    assert f"refused: {refused}: InvalidInput" in err
+    held = scan_env.findings()
+    assert set(held) == set(_failing(report)) - {refused}  # the others are in
+
+    scan_env.recorder.refuse_ids = set()
+    assert _publish(tmp_path / "r1" / "report.json") == 0  # a later run sends it
+    assert set(scan_env.findings()) == set(_failing(report))
+
+
+def test_publish_calls_nothing_but_the_two_actions_of_its_iam_policy(
+    scan_env: SecurityHub, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # every AWS call of any service lands on the recording proxy, Security Hub or not
+    monkeypatch.setenv("AWS_ENDPOINT_URL", scan_env.url)
+    first = _scan(FLEET, tmp_path / "r1", monkeypatch)
+    start = len(scan_env.recorder.calls)
+    assert _publish(tmp_path / "r1" / "report.json") == 0
+    arn, version = _first_failing_version(first)
+    _scan(_fixed(FLEET, arn, version), tmp_path / "r2", monkeypatch)
+    assert _publish(tmp_path / "r2" / "report.json") == 0
+    assert _publish(tmp_path / "r2" / "report.json") == 0
+    calls = scan_env.recorder.calls[start:]
+    policy = json.loads(
+        (Path(__file__).parents[2] / "auditor" / "iam" / "publisher-policy.json").read_text()
+    )
+    allowed = {
+        action.removeprefix("securityhub:")
+        for statement in policy["Statement"]
+        for action in statement["Action"]
+    }
+    assert allowed == {"BatchImportFindings", "GetFindings"}
+    assert set(calls) == allowed  # both used, nothing else
+
+
+def test_usage_errors_exit_2(
+    scan_env: SecurityHub, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    assert main(["publish", "security-hub", str(tmp_path / "missing.json")]) == 2
+    report = _scan(FLEET, tmp_path / "r1", monkeypatch)
+    assert report["results"]
+    monkeypatch.delenv("AWS_REGION")
+    assert main(["publish", "security-hub", str(tmp_path / "r1" / "report.json")]) == 2
+    assert (
+        main(["publish", "security-hub", str(tmp_path / "r1" / "report.json"), "--profile", "nope"])
+        == 2
+    )
+    assert scan_env.findings() == {}
