@@ -157,6 +157,8 @@ def test_report_rerenders_every_format_from_a_saved_report(
             "report.junit.xml",
             "report.md",
             "report.csv",
+            "report.asff.json",
+            "report.ocsf.json",
         ]
     )
     assert (tmp_path / "again" / "report.json").read_bytes() == saved.read_bytes()
