@@ -4,6 +4,10 @@
 aioboto3 with the crawler's client configuration (SDK retries off: ``publish`` paces and
 retries with the crawler's own rate controller and retry loop). Every method raises only
 ``auditor.errors.ApiError`` subclasses, translated once by the crawler's translator.
+
+aioboto3 rather than plain boto3: the rate controller's ``Pacer`` and ``call_with_retry``
+are async (anyio), so the crawler's pacing, retrying and error translation are reused as
+they are, with one SDK stack and one client configuration for both commands.
 """
 
 from __future__ import annotations

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import random
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,6 +19,7 @@ import pytest
 from auditor.cli import main
 from auditor.emulator import EmulatorServer
 from auditor.fleet import Fleet, FleetVersion, compliant_document, generate_fleet
+from tests.security.test_no_secrets import ACCESS_KEY, CANARIES, SECRET_KEY, SESSION_TOKEN
 from tests.securityhub.conftest import ACCOUNT, REGION, SecurityHub
 
 FLEET = generate_fleet(
@@ -291,3 +295,104 @@ def test_usage_errors_exit_2(
         == 2
     )
     assert scan_env.findings() == {}
+
+
+def test_the_asff_file_imports_as_is_with_the_aws_cli_and_publish_agrees(
+    scan_env: SecurityHub, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    report = _scan(FLEET, tmp_path / "r1", monkeypatch)
+    aws = Path(sys.executable).parent / "aws"
+    completed = subprocess.run(
+        [
+            str(aws),
+            "securityhub",
+            "batch-import-findings",
+            "--cli-input-json",
+            f"file://{tmp_path / 'r1' / 'report.asff.json'}",
+            "--output",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={
+            **os.environ,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_ENDPOINT_URL_SECURITYHUB": scan_env.moto_url,
+        },
+    )
+    assert completed.returncode == 0, completed.stderr
+    answer = json.loads(completed.stdout)
+    assert answer["FailedCount"] == 0
+    assert answer["SuccessCount"] == len(_failing(report))
+    held = scan_env.findings()
+    assert set(held) == set(_failing(report))
+
+    start = len(scan_env.recorder.calls)
+    assert _publish(tmp_path / "r1" / "report.json") == 0
+    assert _since(scan_env, start) == ["GetFindings"]  # the file said it all already
+    assert scan_env.findings() == held
+
+
+def test_more_than_100_findings_go_in_batches_of_100_and_are_read_back_in_pages(
+    scan_env: SecurityHub, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    fleet = generate_fleet(
+        seed=9,
+        memberships=3,
+        models=120,
+        versions_per_model=(1, 1),
+        noncompliant_share=0.95,
+        account=ACCOUNT,
+        region=REGION,
+    )
+    report = _scan(fleet, tmp_path / "r1", monkeypatch)
+    failing = _failing(report)
+    assert len(failing) > 100
+    assert _publish(tmp_path / "r1" / "report.json") == 0
+    batches = -(-len(failing) // 100)
+    assert scan_env.recorder.calls.count("BatchImportFindings") == batches
+    assert set(scan_env.findings()) == set(failing)
+
+    start = len(scan_env.recorder.calls)
+    assert _publish(tmp_path / "r1" / "report.json") == 0
+    assert _since(scan_env, start) == ["GetFindings"] * batches  # every page, no write
+
+
+def test_a_verbose_publish_leaks_no_credential(
+    scan_env: SecurityHub, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    report = _scan(FLEET, tmp_path / "r1", monkeypatch)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        {
+            "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+            "AWS_SESSION_TOKEN": SESSION_TOKEN,
+            "AWS_REGION": REGION,
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            "AWS_ENDPOINT_URL_SECURITYHUB": scan_env.url,
+        }
+    )
+    scan_env.recorder.refuse_ids = {sorted(_failing(report))[0]}  # an error path too
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "auditor",
+            "-v",
+            "publish",
+            "security-hub",
+            str(tmp_path / "r1" / "report.json"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+    assert completed.returncode == 3, completed.stderr
+    assert "Authorization" in completed.stderr  # botocore's DEBUG lines were there to leak
+    for canary in CANARIES:
+        assert canary not in completed.stdout
+        assert canary not in completed.stderr
