@@ -6,7 +6,10 @@ sent as is (``aws securityhub batch-import-findings --cli-input-json file://...`
 
 - one ``ACTIVE`` / ``FAILED`` finding per unwaived failure;
 - a waived failure is ``ARCHIVED`` (still ``FAILED``: the waiver accepts the failure, it does
-  not fix it), with ``Workflow.Status`` ``SUPPRESSED`` and the waiver in ``ProductFields``;
+  not fix it), with the waiver in ``ProductFields``. Its ``Workflow.Status`` is ``NEW``, never
+  ``SUPPRESSED``: Security Hub does not update a suppressed finding any more, nor reset it to
+  ``NEW`` when it becomes active again, so a failure whose waiver expired would stay hidden;
+  an archived finding is out of the default view all the same;
 - with a baseline, a baseline failure this run saw fixed (``resolved``) is ``PASSED`` /
   ``ARCHIVED``, one whose model or version is ``gone`` is ``NOT_AVAILABLE`` / ``ARCHIVED``;
   one this run did not re-check is left out (nothing is known about it now).
@@ -281,7 +284,7 @@ def failure_finding(result: Result, observed_at: str) -> dict[str, Any]:
         finding["Workflow"] = {"Status": "NEW"}
     else:
         finding["RecordState"] = "ARCHIVED"
-        finding["Workflow"] = {"Status": "SUPPRESSED"}
+        finding["Workflow"] = {"Status": "NEW"}  # not SUPPRESSED: see the module docstring
         fields["auditor/WaiverReason"] = _cut(waiver.reason, MAX_PRODUCT_FIELD_VALUE)
         fields["auditor/WaiverApprovedBy"] = _cut(waiver.approved_by, MAX_PRODUCT_FIELD_VALUE)
         fields["auditor/WaiverExpires"] = waiver.expires.isoformat()

@@ -106,14 +106,18 @@ def test_every_severity_maps_to_a_distinct_asff_label() -> None:
     assert SEVERITY_LABEL[Severity.INFO] == "INFORMATIONAL"
 
 
-def test_a_waived_failure_is_archived_and_suppressed_but_still_failed(report: Report) -> None:
+def test_a_waived_failure_is_archived_but_still_failed_and_never_suppressed(
+    report: Report,
+) -> None:
     waived = [result for result in report.failures() if result.waiver is not None]
     assert waived
     by_id = {f["Id"]: f for f in asff(report)}
     for result in waived:
         finding = by_id[f"auditor/{result.id}"]
         assert finding["RecordState"] == "ARCHIVED"
-        assert finding["Workflow"] == {"Status": "SUPPRESSED"}
+        # a SUPPRESSED finding is never updated again: it would hide the failure for good
+        # once the waiver expires
+        assert finding["Workflow"] == {"Status": "NEW"}
         assert finding["Compliance"]["Status"] == "FAILED"  # accepted, not fixed
         assert finding["ProductFields"]["auditor/WaiverReason"] == result.waiver.reason
 

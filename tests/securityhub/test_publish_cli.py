@@ -176,6 +176,13 @@ def test_a_fixed_failure_becomes_passed_and_archived_and_a_waived_one_archived(
     assert _since(scan_env, start) == ["GetFindings"]
     assert scan_env.findings() == held
 
+    # without the waiver (expired, removed) the failure is active again, in plain view
+    _scan(_fixed(FLEET, arn, version), tmp_path / "r3", monkeypatch)
+    assert _publish(tmp_path / "r3" / "report.json") == 0
+    reopened = scan_env.findings()[waived_id]
+    assert reopened["RecordState"] == "ACTIVE"
+    assert reopened["Workflow"] == {"Status": "NEW"}
+
 
 def test_findings_this_run_did_not_read_are_left_as_they_are(
     scan_env: SecurityHub, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
