@@ -95,6 +95,14 @@ def iter_render(
         from auditor.reports.html import iter_html
 
         yield from iter_html(report, history)
+    elif fmt is Format.ASFF:
+        from auditor.reports.asff import iter_asff
+
+        yield from iter_asff(report)
+    elif fmt is Format.OCSF:
+        from auditor.reports.ocsf import iter_ocsf
+
+        yield from iter_ocsf(report)
     else:
         yield render(report, fmt, history=history)
 

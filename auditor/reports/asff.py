@@ -347,8 +347,23 @@ def asff_findings(report: Report) -> Iterator[dict[str, Any]]:
             yield closed_finding(item, policies.get(item.policy_id), observed_at)
 
 
+def iter_asff(report: Report, per_chunk: int = 500) -> Iterator[bytes]:
+    """report.asff.json in chunks of ``per_chunk`` findings (a large estate's failures need
+    not sit in memory whole). ASCII only: a control or bidirectional character from AWS
+    stays visibly escaped."""
+    yield b'{"Findings":['
+    chunk: list[str] = []
+    first = True
+    for finding in asff_findings(report):
+        chunk.append(json.dumps(finding, separators=(",", ":"), allow_nan=False))
+        if len(chunk) >= per_chunk:
+            yield (("" if first else ",") + ",".join(chunk)).encode()
+            chunk, first = [], False
+    if chunk:
+        yield (("" if first else ",") + ",".join(chunk)).encode()
+    yield b"]}"
+
+
 def render_asff(report: Report) -> bytes:
     """report.asff.json as UTF-8 bytes: a ``BatchImportFindings`` request body."""
-    findings = list(asff_findings(report))
-    # ASCII only: a control or bidirectional character from AWS stays visibly escaped
-    return json.dumps({"Findings": findings}, separators=(",", ":"), allow_nan=False).encode()
+    return b"".join(iter_asff(report))

@@ -9,6 +9,7 @@ fixed (``resolved``: Resolved / Pass) or gone (Archived / Unknown), as ``activit
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -209,19 +210,32 @@ def closed_event(report: Report, item: PriorFailure, policy: PolicyInfo | None) 
     return event
 
 
-def ocsf_events(report: Report) -> list[dict[str, Any]]:
+def ocsf_events(report: Report) -> Iterator[dict[str, Any]]:
     """The report's failures, then the baseline failures it saw closed, as OCSF events."""
-    events = [failure_event(report, result) for result in report.failures()]
+    for result in report.failures():
+        yield failure_event(report, result)
     policies = {policy.id: policy for policy in report.policies}
-    events += [
-        closed_event(report, item, policies.get(item.policy_id))
-        for item in report.prior_failures
-        if item.outcome is not PriorOutcome.NOT_RECHECKED
-    ]
-    return events
+    for item in report.prior_failures:
+        if item.outcome is not PriorOutcome.NOT_RECHECKED:
+            yield closed_event(report, item, policies.get(item.policy_id))
+
+
+def iter_ocsf(report: Report, per_chunk: int = 500) -> Iterator[bytes]:
+    """report.ocsf.json in chunks of ``per_chunk`` events. ASCII only: a control or
+    bidirectional character from AWS stays visibly escaped."""
+    yield b"["
+    chunk: list[str] = []
+    first = True
+    for event in ocsf_events(report):
+        chunk.append(json.dumps(event, separators=(",", ":"), allow_nan=False))
+        if len(chunk) >= per_chunk:
+            yield (("" if first else ",") + ",".join(chunk)).encode()
+            chunk, first = [], False
+    if chunk:
+        yield (("" if first else ",") + ",".join(chunk)).encode()
+    yield b"]"
 
 
 def render_ocsf(report: Report) -> bytes:
     """report.ocsf.json as UTF-8 bytes: a JSON array of Compliance Finding events."""
-    # ASCII only: a control or bidirectional character from AWS stays visibly escaped
-    return json.dumps(ocsf_events(report), separators=(",", ":"), allow_nan=False).encode()
+    return b"".join(iter_ocsf(report))

@@ -12,7 +12,7 @@ import pytest
 from botocore.validate import ParamValidator
 
 from auditor.models import Evidence, PriorOutcome, Report, Severity, Status
-from auditor.reports import FILENAMES, Format, parse_formats, render
+from auditor.reports import FILENAMES, Format, iter_render, parse_formats, render
 from auditor.reports.asff import (
     FIELD_HASH,
     MAX_DESCRIPTION,
@@ -190,3 +190,26 @@ def test_control_characters_from_aws_stay_escaped_in_the_file() -> None:
     assert json.loads(data)["Findings"][0]["Resources"][0]["Details"]["Other"]["Name"] == (
         "evil\u202eeman\x00"
     )
+
+
+@pytest.mark.parametrize("fmt", [Format.ASFF, Format.OCSF])
+@pytest.mark.parametrize("per_chunk", [1, 2, 1000])
+def test_chunked_files_are_the_same_json_whatever_the_chunk_size(
+    fmt: Format, per_chunk: int, baselined_report: Report
+) -> None:
+    from auditor.reports.asff import iter_asff
+    from auditor.reports.ocsf import iter_ocsf
+
+    chunks = list(
+        (iter_asff if fmt is Format.ASFF else iter_ocsf)(baselined_report, per_chunk=per_chunk)
+    )
+    assert json.loads(b"".join(chunks)) == json.loads(render(baselined_report, fmt))
+    assert b"".join(iter_render(baselined_report, fmt)) == render(baselined_report, fmt)
+    if per_chunk == 1:
+        assert len(chunks) > 3  # it does stream
+
+
+def test_a_report_without_failures_has_no_findings(report: Report) -> None:
+    clean = dataclasses.replace(report, verdicts=())
+    assert json.loads(render(clean, Format.ASFF)) == {"Findings": []}
+    assert json.loads(render(clean, Format.OCSF)) == []
