@@ -158,6 +158,11 @@ def targets_in(report: Report, region: str) -> tuple[Target, ...]:
     return tuple(found[account] for account in sorted(found))
 
 
+def regions_read(report: Report) -> set[str]:
+    """Every region in which ``report`` read a model version."""
+    return {target_of(verdict.resource).region for verdict in report.verdicts}
+
+
 def failures_by_region(report: Report) -> dict[str, int]:
     counts: dict[str, int] = {}
     for result in report.failures():

@@ -228,3 +228,19 @@ def report() -> Report:
     from tests.reports.canned import make_report
 
     return make_report()
+
+
+def test_the_getfindings_filters_pass_the_sdks_validation() -> None:
+    import botocore.session
+    from botocore.validate import ParamValidator
+
+    from auditor.securityhub.publish import own_filters
+
+    model = botocore.session.get_session().get_service_model("securityhub")
+    shape = model.operation_model("GetFindings").input_shape
+    params = {"Filters": own_filters(TARGET), "MaxResults": 100}
+    result = ParamValidator().validate(params, shape)
+    assert not result.has_errors(), result.generate_report()
+    assert own_filters(TARGET)["ProductArn"] == [
+        {"Value": TARGET.product_arn, "Comparison": "EQUALS"}
+    ]

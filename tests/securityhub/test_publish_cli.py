@@ -301,6 +301,10 @@ def test_usage_errors_exit_2(
         main(["publish", "security-hub", str(tmp_path / "r1" / "report.json"), "--profile", "nope"])
         == 2
     )
+    monkeypatch.setenv("AWS_REGION", REGION)
+    # a region the report never read: most likely a misconfigured job, not "nothing to do"
+    report_path = str(tmp_path / "r1" / "report.json")
+    assert main(["publish", "security-hub", report_path, "--region", "eu-west-1"]) == 2
     assert scan_env.findings() == {}
 
 
