@@ -104,7 +104,7 @@ class Plan:
     target: Target
     to_import: tuple[PlannedFinding, ...]
     unchanged: int = 0
-    left: tuple[PriorFailure, ...] = ()  # earlier findings this run did not re-check
+    left: tuple[PriorFailure, ...] = ()  # active findings this run did not re-check
     newer_in_hub: int = 0  # findings the hub holds from a later run than this report
     unreadable: int = 0  # findings under this product that are not recognisably auditor's
 
@@ -260,7 +260,9 @@ def plan_target(report: Report, target: Target, existing: Iterable[Mapping[str, 
     left: list[PriorFailure] = []
     for item in account_for_baseline(before, report):
         if item.outcome is PriorOutcome.NOT_RECHECKED:
-            left.append(item)
+            # left as it is; counted when it is a live failure (an archived one is settled)
+            if held[finding_id(item.id)].get("RecordState") == "ACTIVE":
+                left.append(item)
         else:
             desired.append((closed_finding(item, policies.get(item.policy_id), observed_at), True))
 
