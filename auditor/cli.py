@@ -353,6 +353,22 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("new", type=Path, metavar="NEW")
     diff.add_argument("--json", action="store_true", help="machine-readable output")
 
+    publish = commands.add_parser(
+        "publish", help="send a saved report's findings to a findings service"
+    )
+    publish_targets = publish.add_subparsers(dest="publish_target", required=True)
+    security_hub = publish_targets.add_parser(
+        "security-hub",
+        help="import findings into AWS Security Hub (ASFF), updating and closing earlier ones",
+    )
+    security_hub.add_argument("report", type=Path, metavar="REPORT", help="a report.json")
+    security_hub.add_argument(
+        "--region", metavar="REGION", help="the Security Hub region (default: the SDK's)"
+    )
+    security_hub.add_argument(
+        "--profile", metavar="NAME", help="an AWS shared-config profile (else the SDK's default)"
+    )
+
     # Parsed by the emulator's own parser: `auditor emulator --help` shows its flags.
     commands.add_parser(
         "emulator", help="serve the bundled Clean Rooms / Clean Rooms ML API emulator"
@@ -777,6 +793,21 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return EXIT_GATE_FAILED if diff.new else EXIT_OK
 
 
+def cmd_publish(args: argparse.Namespace) -> int:
+    """Exit 0 when Security Hub holds every finding, 3 when some were refused or a call
+    failed for good (each named on stderr), 2 for a usage or configuration error."""
+    from auditor.securityhub.command import publish_to_security_hub
+
+    report = _read_report_file(args.report)
+    outcome = publish_to_security_hub(report, region=args.region, profile=args.profile)
+    for line in outcome.lines:
+        if line.startswith(("refused:", "stopped:")):
+            print(f"  {line}", file=sys.stderr)
+        else:
+            _say(line)
+    return EXIT_OK if outcome.complete else EXIT_INCOMPLETE
+
+
 COMMANDS = {
     "scan": cmd_scan,
     "demo": cmd_demo,
@@ -785,6 +816,7 @@ COMMANDS = {
     "report": cmd_report,
     "merge": cmd_merge,
     "diff": cmd_diff,
+    "publish": cmd_publish,
 }
 
 

@@ -158,6 +158,8 @@ def test_report_rerenders_every_format_from_a_saved_report(
             "report.md",
             "report.csv",
             "report.manifest.json",
+            "report.asff.json",
+            "report.ocsf.json",
         ]
     )
     assert (tmp_path / "again" / "report.json").read_bytes() == saved.read_bytes()

@@ -28,6 +28,8 @@ class Format(StrEnum):
     JUNIT = "junit"
     MARKDOWN = "markdown"
     CSV = "csv"
+    ASFF = "asff"
+    OCSF = "ocsf"
 
 
 FILENAMES: dict[Format, str] = {
@@ -37,6 +39,8 @@ FILENAMES: dict[Format, str] = {
     Format.JUNIT: "report.junit.xml",
     Format.MARKDOWN: "report.md",
     Format.CSV: "report.csv",
+    Format.ASFF: "report.asff.json",
+    Format.OCSF: "report.ocsf.json",
 }
 
 DEFAULT_FORMATS = (Format.JSON, Format.HTML)
@@ -76,6 +80,14 @@ def render(
         from auditor.reports.csv import render_csv
 
         return render_csv(report)
+    if fmt is Format.ASFF:
+        from auditor.reports.asff import render_asff
+
+        return render_asff(report)
+    if fmt is Format.OCSF:
+        from auditor.reports.ocsf import render_ocsf
+
+        return render_ocsf(report)
     assert_never(fmt)
 
 
@@ -97,6 +109,14 @@ def iter_render(
         from auditor.reports.html import iter_html
 
         yield from iter_html(report, history)
+    elif fmt is Format.ASFF:
+        from auditor.reports.asff import iter_asff
+
+        yield from iter_asff(report)
+    elif fmt is Format.OCSF:
+        from auditor.reports.ocsf import iter_ocsf
+
+        yield from iter_ocsf(report)
     else:
         yield render(report, fmt, history=history, root=root, notices=notices)
 
