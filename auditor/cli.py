@@ -226,6 +226,15 @@ def _add_scan_options(parser: argparse.ArgumentParser) -> None:
         "its own rate controllers and --concurrency",
     )
     parser.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=0,
+        metavar="N",
+        help="processes crawling at once (default: the machine's cores, at most one per "
+        "account-region); more than the account-regions splits each by model, the shares "
+        "pacing together at its limits; 1: one process",
+    )
+    parser.add_argument(
         "--account-timeout",
         type=_positive_float,
         metavar="SECONDS",
@@ -674,6 +683,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
         org_external_id=args.external_id,
         shard=args.shard,
         max_parallel=args.max_parallel,
+        workers=args.workers,
         unit_timeout=args.account_timeout,
         role_duration=args.role_duration,
         scope=CrawlScope(

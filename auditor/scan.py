@@ -23,7 +23,7 @@ import logging
 import os
 import signal
 import time
-from collections.abc import Callable, Coroutine, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -50,10 +50,12 @@ from auditor.crawler import (
     CrawlScope,
     CrawlStats,
     CrawlStop,
+    Operation,
     crawl,
     open_aws_api,
     parse_model_arn,
 )
+from auditor.crawler.ratecontrol import Pacer
 from auditor.errors import UsageError
 from auditor.models import (
     ErrorScope,
@@ -65,6 +67,7 @@ from auditor.models import (
 )
 from auditor.policy import PolicySet
 from auditor.shard import Shard
+from auditor.workers import crawl_in_workers, plan_jobs
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +82,10 @@ class ScanSettings:
     ``accounts``: explicit targets (an accounts file); ``org_role``: list the organization's
     active accounts and assume this role (a name or ARN) in each; neither: the caller's own
     account. ``max_parallel``: account-regions crawled at once; ``unit_timeout``: seconds for
-    one account-region before what is left of it becomes errors.
+    one account-region before what is left of it becomes errors. ``workers``: processes
+    crawling at once (``auditor.workers``; with more than one, each crawls one account-region
+    or a share of one at a time: more workers than account-regions split each into shares);
+    1 crawls in this process; 0 picks ``default_workers``.
     """
 
     regions: tuple[str, ...] = ()
@@ -94,6 +100,7 @@ class ScanSettings:
     unit_timeout: float | None = None
     role_duration: int = DEFAULT_ROLE_DURATION
     role_session_name: str = DEFAULT_SESSION_NAME
+    workers: int = 1  # 0: the machine's cores, at most one per account-region
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -247,6 +254,7 @@ async def _crawl_unit(
     limiter: anyio.CapacityLimiter,
     ends_at: float | None,
     stop: CrawlStop,
+    pacers: Mapping[Operation, Pacer] | None = None,
 ) -> None:
     async with send, limiter:
         if stop.requested:
@@ -290,7 +298,7 @@ async def _crawl_unit(
         ):
             tg.start_soon(_forward, unit_receive, send.clone(), unit)
             scope = _scope_in(settings.scope, unit.region)
-            await crawl(api, scope, unit_send, config=config, stats=stats, stop=stop)
+            await crawl(api, scope, unit_send, config=config, stats=stats, stop=stop, pacers=pacers)
 
 
 def _scope_in(scope: CrawlScope, region: str) -> CrawlScope:
@@ -375,6 +383,16 @@ def plan_units(
     return sorted(((target, unit) for unit, target in units.items()), key=lambda pair: pair[1])
 
 
+def default_workers(units: int) -> int:
+    """``--workers``' default: the cores this process may run on, at most one per
+    account-region (splitting one account-region is asked for by naming more workers)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, units))
+
+
 def _session(profile: str | None) -> aioboto3.Session:
     """The SDK's session; raises ``UsageError`` for a profile the SDK's config lacks."""
     try:
@@ -418,6 +436,8 @@ async def run_scan(
         )
     if settings.max_parallel < 1:
         raise UsageError(f"max_parallel must be at least 1, got {settings.max_parallel}")
+    if settings.workers < 0:
+        raise UsageError(f"workers must be at least 1, got {settings.workers}")
     targets = await _targets(settings, session)
     planned = plan_units(targets, regions, session, settings, every_region)
     accounts = {
@@ -449,6 +469,11 @@ async def run_scan(
                 tg.start_soon(_stop_on_signal, stop, outer, signals)
             if watch is not None:
                 tg.start_soon(watch, stats)
+            workers = settings.workers or default_workers(len(planned))
+            jobs = plan_jobs(planned, workers) if workers > 1 else []
+            if len(jobs) > 1:  # in worker processes, items arriving here between turns
+                await crawl_in_workers(jobs, workers, settings, ends_at, stats, builder.add, stop)
+                planned = []
             send, receive = anyio.create_memory_object_stream[CrawlItem](256)
             async with send:
                 for target, unit in planned:

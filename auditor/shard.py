@@ -48,3 +48,10 @@ def shard_of(account: str | None, region: str, count: int) -> int:
     """The 1-based shard of the unit ``account``/``region`` among ``count``."""
     digest = hashlib.sha256(f"{account or ''}/{region}".encode()).digest()
     return int.from_bytes(digest[:8], "big") % count + 1
+
+
+def model_share(model_arn: str, count: int) -> int:
+    """The 0-based share of ``count`` that a trained model belongs to when worker processes
+    split one account-region (``--workers``): a hash of its ARN, the same in every process."""
+    digest = hashlib.sha256(model_arn.encode()).digest()
+    return int.from_bytes(digest[:8], "big") % count

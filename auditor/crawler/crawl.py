@@ -68,6 +68,7 @@ from auditor.errors import (
     UsageError,
 )
 from auditor.models import ErrorScope, ListingComplete, ModelVersion, Resource, ScanError
+from auditor.shard import model_share
 
 T = TypeVar("T")
 CrawlItem = ModelVersion | ScanError | ListingComplete
@@ -81,11 +82,20 @@ DEFAULT_MEMBERSHIP_STATUSES = ("ACTIVE",)
 
 @dataclass(frozen=True, slots=True)
 class CrawlScope:
-    """What to read: explicit memberships, explicit model ARNs, or (both empty) everything."""
+    """What to read: explicit memberships, explicit model ARNs, or (both empty) everything.
+
+    ``share``: ``(index, count)``, 0-based: only the models ``auditor.shard.model_share``
+    puts in share ``index`` of ``count`` (worker processes splitting one account-region).
+    """
 
     memberships: tuple[str, ...] = ()
     model_arns: tuple[str, ...] = ()
     latest_only: bool = False
+    share: tuple[int, int] | None = None
+
+    def owns(self, model_arn: str) -> bool:
+        """Whether ``model_arn`` is this scope's to read (always, unless it has a share)."""
+        return self.share is None or model_share(model_arn, self.share[1]) == self.share[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,6 +289,7 @@ async def crawl(
     clock: Clock | None = None,
     rng: random.Random | None = None,
     stop: CrawlStop | None = None,
+    pacers: Mapping[Operation, Pacer] | None = None,
 ) -> None:
     """Read every version in ``scope`` from ``api``'s region into ``send_stream``, then close it.
 
@@ -288,9 +299,12 @@ async def crawl(
     whose listings all completed (what lets a baseline call a version that was not listed
     gone). Raises ``UsageError`` for a malformed model ARN in ``scope`` (before any call).
     To feed one consumer from several regions, pass each crawl a ``send_stream.clone()``.
-    ``stop``: see ``CrawlStop``.
+    ``stop``: see ``CrawlStop``. ``pacers``: the operations' pacers, when they are shared
+    with other crawls of the same account-region (``ratecontrol.SharedPacer``).
     """
     crawler = _Crawler(api, scope, send_stream, config or CrawlConfig(), stats, clock, rng)
+    if pacers is not None:
+        crawler.pacers.update(pacers)
     async with send_stream:
         if stop is None:
             await crawler.run()
@@ -350,7 +364,9 @@ class _Crawler:
         self.stats = stats or CrawlStats()
         self.clock = clock or AnyioClock()
         self.rng = rng or random.Random()  # noqa: S311 - jitter, not secrets
-        self.model_arns = tuple(dict.fromkeys(parse_model_arn(a) for a in scope.model_arns))
+        self.model_arns = tuple(
+            dict.fromkeys(parse_model_arn(a) for a in scope.model_arns if scope.owns(a))
+        )
         self.limiter = anyio.CapacityLimiter(config.concurrency)
         self.deadline = Deadline.after(config.deadline, self.clock)
         now = self.clock.now()
@@ -408,7 +424,7 @@ class _Crawler:
 
     def _first_work(self) -> _Work:
         work = _Work()
-        if self.model_arns:
+        if self.scope.model_arns:  # (a share may own none of them)
             for parsed in self.model_arns:
                 membership = _Membership(parsed.membership_id, account=parsed.account)
                 self.seen_models.add(parsed.arn)
@@ -514,8 +530,8 @@ class _Crawler:
                     malformed = _malformed(op, "summary has no trainedModelArn")
                     await self._fail(ErrorScope.MEMBERSHIP, op, malformed, membership=membership)
                     continue
-                if arn in self.seen_models:  # also what a restarted listing offers again
-                    continue
+                if arn in self.seen_models or not self.scope.owns(arn):
+                    continue  # seen: also what a restarted listing offers again
                 self.seen_models.add(arn)
                 self.stats.models += 1
                 if membership.collaboration_id is None:

@@ -1,0 +1,446 @@
+"""Scanning with worker processes (``--workers N``): every core, one report.
+
+One process signs and parses about 800-900 calls/s (the SDK's CPU), below what an
+organisation's account-regions together allow. With workers, the account-regions are crawled
+in ``N`` processes of a ``ProcessPoolExecutor`` (``spawn`` context: a fresh interpreter, no
+inherited event loop, sockets or locks), each job one account-region (``_crawl_unit``, as
+in one process) with its own session, clients and rate controllers. When there are fewer
+account-regions than workers, each is split into shares by a hash of the model ARN
+(``CrawlScope.share``); the shares of one account-region share one rate controller per
+operation in shared memory (``ratecontrol.SharedPacer``), since the service's limit is per
+account, region and operation, not per process.
+
+The workers evaluate nothing: they stream what the crawl emits (``ModelVersion``,
+``ScanError``, ``ListingComplete``, stamped with their unit) to the parent in batches over
+one bounded ``multiprocessing.Queue``; the parent feeds them to the one ``ReportBuilder``,
+so the report is built exactly as in one process, and memory stays bounded (a full queue
+blocks the workers). Each batch carries the job's ``CrawlStats``, which the parent sums
+for the progress display and the report.
+
+Signals: the workers ignore SIGINT and SIGTERM (a terminal's Ctrl-C reaches the whole
+process group; the parent alone decides). The parent's first signal sets a shared event
+that every job polls: each stops its crawl as ``CrawlStop`` does in one process, what it read
+is still sent and evaluated, the rest becomes ``ScanInterrupted`` errors, jobs not yet started
+report their unit as not started. A second signal stops at once: the workers are killed and
+the report records what had arrived. A worker whose parent is gone stops its crawl. A worker
+that dies (the pool breaks) costs its unfinished jobs, each reported as a ``WorkerFailed``
+error, never silently.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import multiprocessing
+import multiprocessing.queues
+import multiprocessing.synchronize
+import queue
+import signal
+import sys
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field, fields, replace
+from multiprocessing.sharedctypes import SynchronizedBase
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import anyio.lowlevel
+import anyio.to_thread
+
+from auditor.accounts import AccountTarget
+from auditor.crawler import CrawlItem, CrawlStats, CrawlStop, Operation
+from auditor.crawler.ratecontrol import SLOT_WIDTH, Pacer, SharedPacer
+from auditor.crawler.retry import AnyioClock
+from auditor.models import ErrorScope, ListingComplete, ScanError
+
+if TYPE_CHECKING:
+    from auditor.scan import ScanSettings, Unit
+
+log = logging.getLogger(__name__)
+
+BATCH_ITEMS = 64  # items per message from a worker
+BATCH_SECONDS = 0.1  # a partial batch waits no longer than this
+QUEUE_BATCHES = 32  # messages the channel holds before the workers wait: bounded memory
+POLL_SECONDS = 0.05  # how often a job looks for a stop and the parent looks for the end
+_LISTING_OPERATIONS = frozenset({"Scan", "AssumeRole", "ListMemberships", "ListTrainedModels"})
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One account-region, or share ``index`` of ``count`` of it (``slot``: where its
+    shared rate controllers live)."""
+
+    id: int
+    account: str
+    region: str
+    target: AccountTarget | None
+    share: tuple[int, int] | None = None
+    slot: int | None = None
+
+
+def plan_jobs(units: Sequence[tuple[AccountTarget | None, Unit]], workers: int) -> list[Job]:
+    """One job per account-region; when there are fewer account-regions than ``workers``,
+    each is split into ``ceil(workers / units)`` shares so every worker has work."""
+    if not units:
+        return []
+    shares = math.ceil(workers / len(units)) if workers > len(units) else 1
+    jobs: list[Job] = []
+    for slot, (target, unit) in enumerate(units):
+        for index in range(shares):
+            jobs.append(
+                Job(
+                    id=len(jobs),
+                    account=unit.account,
+                    region=unit.region,
+                    target=target,
+                    share=(index, shares) if shares > 1 else None,
+                    slot=slot if shares > 1 else None,
+                )
+            )
+    return jobs
+
+
+class SharedRates:
+    """The shared controllers of split account-regions: one slot per operation each."""
+
+    def __init__(self, array: Any, lock: multiprocessing.synchronize.Lock) -> None:
+        self.array = array
+        self._lock = lock
+
+    def lock(self) -> AbstractContextManager[Any]:
+        return self._lock
+
+    def pacers(self, slot: int, settings: ScanSettings) -> dict[Operation, Pacer]:
+        clock = AnyioClock()
+        base = slot * len(Operation) * SLOT_WIDTH
+        return {
+            op: SharedPacer(self, base + i * SLOT_WIDTH, settings.crawl.rate_for(op), clock)
+            for i, op in enumerate(Operation)
+        }
+
+
+# --- in the worker process ----------------------------------------------------------------
+
+_channel: multiprocessing.queues.Queue[Any] | None = None
+_stop_event: multiprocessing.synchronize.Event | None = None
+_rates: SharedRates | None = None
+_reason: Any = None  # the stop's reason (the signal's name), in shared memory
+
+
+def _init_worker(
+    channel: multiprocessing.queues.Queue[Any],
+    stop_event: multiprocessing.synchronize.Event,
+    array: SynchronizedBase[Any] | Any,
+    lock: multiprocessing.synchronize.Lock,
+    reason: Any,
+    log_level: int,
+) -> None:
+    """Each worker process, once: the parent alone handles signals; logging as the CLI's."""
+    global _channel, _stop_event, _rates, _reason
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)
+    _channel, _stop_event, _rates = channel, stop_event, SharedRates(array, lock)
+    _reason = reason
+    from auditor.crawler import redact
+
+    redact.install()
+    logging.basicConfig(
+        level=log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if log_level > logging.DEBUG:
+        for noisy in ("botocore", "aiobotocore", "boto3", "aioboto3", "aiohttp"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _run_job(job: Job, settings: ScanSettings, ends_at: float | None) -> None:
+    """A job, in a worker: crawl its unit and stream what it emits to the parent."""
+    anyio.run(_job, job, settings, ends_at)
+
+
+def _snapshot(stats: CrawlStats) -> CrawlStats:
+    """A copy to send: the queue pickles it later, in its feeder thread."""
+    return replace(
+        stats, calls=stats.calls.copy(), rates=dict(stats.rates), limits=dict(stats.limits)
+    )
+
+
+class _Outbox:
+    """A job's items, sent to the parent in batches with the job's counters."""
+
+    def __init__(self, job: Job, stats: CrawlStats) -> None:
+        self.job = job
+        self.stats = stats
+        self.items: list[CrawlItem] = []
+        self.sent_at = time.monotonic()
+
+    async def add(self, item: CrawlItem) -> None:
+        self.items.append(item)
+        if len(self.items) >= BATCH_ITEMS:
+            await self.flush()
+
+    async def flush(self, kind: str = "items") -> None:
+        items, self.items = self.items, []
+        self.sent_at = time.monotonic()
+        await _put((kind, self.job.id, items, _snapshot(self.stats)))
+
+    async def flush_now_and_then(self) -> None:
+        while True:
+            await anyio.sleep(BATCH_SECONDS)
+            if self.items and time.monotonic() - self.sent_at >= BATCH_SECONDS:
+                await self.flush()
+
+
+async def _put(message: Any) -> None:
+    assert _channel is not None
+    try:
+        _channel.put_nowait(message)
+    except queue.Full:  # the parent is behind: wait for it, without blocking the loop
+        await anyio.to_thread.run_sync(_channel.put, message)
+
+
+async def _watch_stop(stop: CrawlStop) -> None:
+    """Stop the crawl when the parent says so, or when the parent is gone."""
+    assert _stop_event is not None
+    parent = multiprocessing.parent_process()
+    while not _stop_event.is_set():
+        if parent is not None and not parent.is_alive():
+            stop.request("the scan's parent process ended")
+            return
+        await anyio.sleep(POLL_SECONDS)
+    stop.request(_stop_reason())
+
+
+def _stop_reason() -> str:
+    return bytes(_reason.value).decode(errors="replace") if _reason is not None else "stopped"
+
+
+async def _job(job: Job, settings: ScanSettings, ends_at: float | None) -> None:
+    from auditor.scan import Unit, _Account, _crawl_unit, _session
+
+    stats = CrawlStats()
+    outbox = _Outbox(job, stats)
+    stop = CrawlStop()
+    if job.share is not None:
+        settings = replace(settings, scope=replace(settings.scope, share=job.share))
+    pacers = None
+    if job.slot is not None:
+        assert _rates is not None
+        pacers = _rates.pacers(job.slot, settings)
+    unit = Unit(job.account, job.region)
+    account = _Account(_session(settings.profile), job.target, settings)
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(_watch_stop, stop)
+            tg.start_soon(outbox.flush_now_and_then)
+            send, receive = anyio.create_memory_object_stream[CrawlItem](256)
+            async with anyio.create_task_group() as crawl_group:
+                crawl_group.start_soon(
+                    _crawl_unit,
+                    account,
+                    unit,
+                    settings,
+                    send,
+                    stats,
+                    anyio.CapacityLimiter(1),
+                    ends_at,
+                    stop,
+                    pacers,
+                )
+                async with receive:
+                    async for item in receive:
+                        await outbox.add(item)
+            tg.cancel_scope.cancel()
+    except Exception as exc:  # the job's outermost boundary: the parent raises it
+        await outbox.flush()
+        await _put(("raised", job.id, exc, None))
+        return
+    await outbox.flush("done")
+
+
+# --- in the parent --------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Progress:
+    """What the parent knows of the jobs: their counters, which ended, listings seen."""
+
+    jobs: Sequence[Job]
+    stats: CrawlStats
+    snapshots: dict[int, CrawlStats] = field(default_factory=dict)
+    ended: set[int] = field(default_factory=set)
+    listings: dict[tuple[str | None, str | None, str], int] = field(default_factory=dict)
+    shared_errors: set[tuple[Any, ...]] = field(default_factory=set)
+
+    def update(self, job_id: int, snapshot: CrawlStats | None) -> None:
+        if snapshot is None:
+            return
+        self.snapshots[job_id] = snapshot
+        total = CrawlStats(passes=0)
+        for jid, part in self.snapshots.items():
+            job = self.jobs[jid]
+            for spec in fields(CrawlStats):
+                name = spec.name
+                if name in ("calls", "rates", "limits", "passes"):
+                    continue
+                if name == "memberships" and job.share is not None and job.share[0] != 0:
+                    continue  # every share lists the same memberships
+                setattr(total, name, getattr(total, name) + getattr(part, name))
+            total.calls.update(part.calls)
+            total.passes = max(total.passes, part.passes)
+            total.rates.update(part.rates)
+            total.limits.update(part.limits)
+        for spec in fields(CrawlStats):  # in place: the progress display holds this object
+            setattr(self.stats, spec.name, getattr(total, spec.name))
+
+    def admit(self, job: Job, item: CrawlItem) -> CrawlItem | None:
+        """``item``, or None when it repeats what another share of its unit reported: a
+        membership is listed in full once every share listed it; a listing error that
+        every share met is reported once."""
+        if job.share is None:
+            return item
+        count = job.share[1]
+        if isinstance(item, ListingComplete):
+            key = (item.account, item.region, item.membership_id)
+            seen = self.listings.get(key, 0) + 1
+            self.listings[key] = seen
+            return item if seen == count else None
+        if isinstance(item, ScanError) and item.operation in _LISTING_OPERATIONS:
+            error_key = (
+                item.scope, item.operation, item.code, item.message, item.account, item.region,
+                item.membership_id, item.resource_arn, item.version_identifier,
+            )  # fmt: skip
+            if error_key in self.shared_errors:
+                return None
+            self.shared_errors.add(error_key)
+        return item
+
+
+def _failed_job_error(job: Job, code: str, message: str) -> ScanError:
+    return ScanError(
+        scope=ErrorScope.ACCOUNT if job.account else ErrorScope.REGION,
+        operation="Scan",
+        code=code,
+        message=message,
+        account=job.account or None,
+        region=job.region,
+    )
+
+
+async def crawl_in_workers(
+    jobs: Sequence[Job],
+    workers: int,
+    settings: ScanSettings,
+    ends_at: float | None,
+    stats: CrawlStats,
+    add: Callable[[CrawlItem], None],
+    stop: CrawlStop,
+) -> None:
+    """Run ``jobs`` in ``workers`` processes; hand every item to ``add`` in this
+    process, between turns of the loop. ``stop`` (the parent's signal watcher) is passed on
+    to every job; cancelling this call (a second signal) kills the workers."""
+    context = multiprocessing.get_context("spawn")
+    channel: multiprocessing.queues.Queue[Any] = context.Queue(QUEUE_BATCHES)
+    stop_event = context.Event()
+    slots = 1 + max((job.slot for job in jobs if job.slot is not None), default=-1)
+    array = context.RawArray("d", max(1, slots * len(Operation) * SLOT_WIDTH))
+    lock = context.Lock()
+    reason = context.RawArray("c", 64)
+    workers = min(workers, len(jobs))
+    progress = _Progress(jobs, stats)
+    executor = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=_init_worker,
+        initargs=(
+            channel,
+            stop_event,
+            array,
+            lock,
+            reason,
+            logging.getLogger().getEffectiveLevel(),
+        ),
+    )
+    clean = False
+    try:
+        futures: dict[int, Future[None]] = {
+            job.id: executor.submit(_run_job, job, settings, ends_at) for job in jobs
+        }
+        forwarded = False
+        while len(progress.ended) < len(jobs):
+            if stop.requested and not forwarded:
+                reason.value = (stop.reason or "stopped").encode()[:63]
+                stop_event.set()
+                forwarded = True
+            message = await anyio.to_thread.run_sync(_get, channel, abandon_on_cancel=True)
+            if message is None:
+                _reap_failed(jobs, futures, progress, add)
+                continue
+            kind, job_id, payload, snapshot = message
+            job = jobs[job_id]
+            if kind == "raised":
+                progress.ended.add(job_id)
+                raise payload
+            for item in payload:
+                admitted = progress.admit(job, item)
+                if admitted is not None:
+                    add(admitted)
+                    await anyio.lowlevel.checkpoint()
+            progress.update(job_id, snapshot)
+            if kind == "done":
+                progress.ended.add(job_id)
+        clean = True
+    finally:
+        stop_event.set()
+        if clean:
+            await anyio.to_thread.run_sync(executor.shutdown)
+        else:
+            _kill(executor)
+
+
+def _get(channel: multiprocessing.queues.Queue[Any]) -> Any:
+    try:
+        return channel.get(timeout=POLL_SECONDS * 4)
+    except queue.Empty:
+        return None
+
+
+def _reap_failed(
+    jobs: Sequence[Job],
+    futures: dict[int, Future[None]],
+    progress: _Progress,
+    add: Callable[[CrawlItem], None],
+) -> None:
+    """Jobs whose worker died (the pool broke) end as errors; the queue is empty by now,
+    so nothing they sent is still on its way."""
+    for job_id, future in futures.items():
+        if job_id in progress.ended or not future.done():
+            continue
+        exc = future.exception()
+        if exc is None:
+            continue  # its "done" is still on its way
+        progress.ended.add(job_id)
+        job = jobs[job_id]
+        log.warning("worker for account %s region %s failed: %s", job.account, job.region, exc)
+        add(
+            _failed_job_error(
+                job,
+                "WorkerFailed",
+                f"not read: the worker process crawling account {job.account or '(own)'} "
+                f"region {job.region} ended abnormally ({type(exc).__name__}: {exc})",
+            )
+        )
+
+
+def _kill(executor: ProcessPoolExecutor) -> None:
+    """Stop at once: the workers ignore SIGTERM, so SIGKILL them (by pid) and reap them."""
+    processes = dict(getattr(executor, "_processes", None) or {})
+    executor.shutdown(wait=False, cancel_futures=True)
+    for process in processes.values():
+        if process.is_alive():
+            process.kill()
+    for process in processes.values():
+        process.join(timeout=5)
