@@ -51,12 +51,13 @@ def _key_account(text: str) -> tuple[str, str]:
 
 
 def _account_rate(text: str) -> tuple[str, RateLimit]:
-    account, _, rate_text = text.partition("=")
+    account, _, limit_text = text.partition("=")
+    rate_text, _, burst_text = limit_text.partition(":")
     try:
         rate = float(rate_text)
-        limit = RateLimit(rate=rate, burst=max(1, int(rate)))
+        limit = RateLimit(rate=rate, burst=int(burst_text) if burst_text else max(1, int(rate)))
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"expected ACCOUNT_ID=RATE, got {text!r}") from exc
+        raise argparse.ArgumentTypeError(f"expected ACCOUNT_ID=RATE[:BURST], got {text!r}") from exc
     return account, limit
 
 
@@ -144,8 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
         type=_account_rate,
         action="append",
         default=[],
-        metavar="ACCOUNT_ID=RATE",
-        help="that account's own requests/s per operation and region (repeatable)",
+        metavar="ACCOUNT_ID=RATE[:BURST]",
+        help="that account's own requests/s per operation and region, and bucket capacity "
+        "(default: max(1, RATE)) (repeatable)",
     )
     accounts.add_argument(
         "--disabled-region",

@@ -1,0 +1,329 @@
+"""`auditor scan --workers N`: the same report as one process, interruption and --timeout.
+
+Every scan here is the real CLI driving the real SDK against the emulator; with workers the
+crawl runs in spawned worker processes, which inherit the environment pointing at it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+
+from auditor.cli import main
+from auditor.crawler import CrawlStats
+from auditor.crawler.ratecontrol import SLOT_WIDTH, RateConfig, SharedPacer
+from auditor.emulator import EmulatorServer
+from auditor.emulator.config import EmulatorConfig, Fault, FaultKind, RateLimit
+from auditor.fleet import Fleet, generate_fleet
+from auditor.models import ErrorScope, ListingComplete, ScanError
+from auditor.scan import Unit
+from auditor.shard import model_share
+from auditor.workers import _Progress, plan_jobs
+from tests.crawler.fakeclock import FakeClock
+
+EAST, WEST = "us-east-1", "us-west-2"
+
+
+def regional_fleet(regions: tuple[str, ...], models: int, seed: int = 5) -> Fleet:
+    """One generated fleet per region, side by side in one emulator."""
+    parts = [
+        generate_fleet(
+            seed=seed + i, memberships=3, models=models, versions_per_model=(1, 3), region=region
+        )
+        for i, region in enumerate(regions)
+    ]
+    return Fleet(
+        memberships=tuple(m for part in parts for m in part.memberships),
+        models=tuple(m for part in parts for m in part.models),
+    )
+
+
+def _env(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+    monkeypatch.setenv("AWS_REGION", EAST)
+    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_CLEANROOMS", url)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_CLEANROOMSML", url)
+
+
+@pytest.fixture
+def serve(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    servers: list[EmulatorServer] = []
+
+    def start(fleet: Fleet, config: EmulatorConfig | None = None) -> EmulatorServer:
+        server = EmulatorServer(fleet, config)
+        server.start()
+        servers.append(server)
+        _env(monkeypatch, server.endpoint_url)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def _scan(out: Path, *argv: str) -> tuple[int, dict[str, Any]]:
+    code = main(["scan", "--quiet", "--format", "json", "--output-dir", str(out), *argv])
+    return code, json.loads((out / "report.json").read_text())
+
+
+def _results(report: dict[str, Any]) -> dict[tuple[str, str | None, str], tuple[Any, ...]]:
+    """Every result by version and policy: status, severity, evidence."""
+    return {
+        (r["resource"]["arn"], r["resource"]["version_identifier"], r["policy_id"]): (
+            r["status"],
+            r.get("severity"),
+            json.dumps(r.get("evidence"), sort_keys=True),
+            json.dumps(r["resource"], sort_keys=True),
+        )
+        for r in report["results"]
+    }
+
+
+def _errors(report: dict[str, Any]) -> list[str]:
+    return sorted(json.dumps(e, sort_keys=True) for e in report["errors"])
+
+
+def _same_scan(one: dict[str, Any], many: dict[str, Any]) -> None:
+    assert _results(many) == _results(one)
+    assert _errors(many) == _errors(one)
+    assert many["summary"] == one["summary"]
+    assert many["scan"]["complete"] == one["scan"]["complete"]
+    assert many["scan"]["regions"] == one["scan"]["regions"]
+    read = "memberships_read"
+    key = lambda m: json.dumps(m, sort_keys=True)  # noqa: E731
+    assert sorted(many["scan"].get(read, []), key=key) == sorted(one["scan"].get(read, []), key=key)
+
+
+def _faulty(fleet: Fleet) -> EmulatorConfig:
+    """A membership refused, a model whose versions cannot be listed, a malformed body:
+    errors at every level, in both regions."""
+    east = [m for m in fleet.models if f":{EAST}:" in m.arn]
+    west = [m for m in fleet.models if f":{WEST}:" in m.arn]
+    denied = next(m.id for m in fleet.memberships if m.region == WEST)
+    bad_version = east[1].versions[0].version_identifier
+    return EmulatorConfig(
+        deny_memberships=frozenset({denied}),
+        faults={
+            east[0].arn: Fault(FaultKind.SERVER_ERROR),
+            f"{east[1].arn}#{bad_version}": Fault(FaultKind.WRONG_TYPES),
+            west[1].arn: Fault(FaultKind.NOT_JSON),  # the denied membership is west[0]'s
+        },
+    )
+
+
+def test_two_regions_in_two_workers_report_exactly_what_one_process_does(
+    serve: Any, tmp_path: Path
+) -> None:
+    fleet = regional_fleet((EAST, WEST), models=14)
+    serve(fleet, _faulty(fleet))
+    args = ("--region", EAST, "--region", WEST)
+    code_one, one = _scan(tmp_path / "one", *args, "--workers", "1")
+    code_two, two = _scan(tmp_path / "two", *args, "--workers", "2")
+    assert code_two == code_one
+    _same_scan(one, two)
+    assert one["summary"]["versions"] > 0
+    assert {e["code"] for e in one["errors"]} >= {"AccessDeniedException", "MalformedResponse"}
+    assert {r["resource"]["region"] for r in two["results"]} == {EAST, WEST}
+
+
+def test_one_region_split_over_two_workers_reports_what_one_process_does(
+    serve: Any, tmp_path: Path
+) -> None:
+    fleet = regional_fleet((EAST, WEST), models=16)
+    serve(fleet, _faulty(fleet))
+    for region in (EAST, WEST):  # WEST: a denied membership, met by both shares, once
+        code_one, one = _scan(tmp_path / f"one-{region}", "--region", region, "--workers", "1")
+        code_two, two = _scan(tmp_path / f"two-{region}", "--region", region, "--workers", "2")
+        assert code_two == code_one
+        _same_scan(one, two)
+        assert one["errors"], "the faults must show in the comparison"
+        assert 1 <= len(one["scan"]["memberships_read"]) < 3, "some listed in full, not all"
+
+
+def test_shares_of_a_split_partition_the_models() -> None:
+    arns = [m.arn for m in regional_fleet((EAST,), models=40).models]
+    shares = [model_share(arn, 3) for arn in arns]
+    assert set(shares) == {0, 1, 2}
+    assert shares == [model_share(arn, 3) for arn in arns]  # the same in every process
+    jobs = plan_jobs([(None, Unit("", EAST))], 3)
+    assert [job.share for job in jobs] == [(0, 3), (1, 3), (2, 3)]
+    assert {job.slot for job in jobs} == {0}
+    units = [(None, Unit("", EAST)), (None, Unit("", WEST))]
+    assert [(j.region, j.share) for j in plan_jobs(units, 2)] == [(EAST, None), (WEST, None)]
+
+
+def test_a_membership_is_listed_in_full_only_when_every_share_listed_it() -> None:
+    jobs = plan_jobs([(None, Unit("", EAST))], 2)
+    progress = _Progress(jobs, stats=CrawlStats())
+    done = ListingComplete("m-1", account="111122223333", region=EAST)
+    assert progress.admit(jobs[0], done) is None
+    assert progress.admit(jobs[1], done) == done
+    error = ScanError(
+        scope=ErrorScope.MEMBERSHIP,
+        operation="ListTrainedModels",
+        code="AccessDeniedException",
+        message="denied",
+        membership_id="m-2",
+        region=EAST,
+    )
+    assert progress.admit(jobs[0], error) == error
+    assert progress.admit(jobs[1], replace(error, attempts=3)) is None  # the same, once
+    other = replace(error, membership_id="m-3")
+    assert progress.admit(jobs[1], other) == other  # met by one share only: still reported
+
+
+class _Shared:
+    """What a worker sees of the shared slots, in one process for a fake clock."""
+
+    def __init__(self) -> None:
+        import multiprocessing
+
+        context = multiprocessing.get_context("spawn")
+        self.array = context.RawArray("d", SLOT_WIDTH)
+        self._lock = context.Lock()
+
+    def lock(self) -> Any:
+        return self._lock
+
+
+def test_shared_pacers_send_together_at_one_rate_and_learn_together() -> None:
+    clock = FakeClock(100.0)
+    shared = _Shared()
+    config = RateConfig(initial_rate=50.0, max_rate=50.0)
+    first = SharedPacer(shared, 0, config, clock)
+    second = SharedPacer(shared, 0, config, clock)  # another process's view of the slot
+    sent: list[float] = []
+
+    async def take(pacer: SharedPacer, count: int) -> None:
+        for _ in range(count):
+            sent.append((await pacer.acquire()).sent_at)
+
+    async def both() -> None:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(take, first, 20)
+            tg.start_soon(take, second, 20)
+
+    anyio.run(both)
+    sent.sort()
+    gaps = [b - a for a, b in itertools.pairwise(sent)]
+    assert len(sent) == 40
+    assert min(gaps) >= 1 / 50 - 1e-9  # together at 50/s, not 50/s each
+    ticket = first.controller.on_send(clock.now(), backlogged=True)
+    clock.time += 1.0
+    for _ in range(3):
+        first.throttled(replace(ticket, sent_at=clock.now(), epoch=ticket.epoch))
+    second._load()
+    assert second.controller.throttles == first.controller.throttles >= 3
+    assert second.controller.phase == first.controller.phase
+
+
+def test_account_rate_takes_a_burst() -> None:
+    from auditor.emulator.command import build_parser, config_from_args
+
+    args = build_parser().parse_args(["--account-rate", "111122223333=200:5"])
+    assert config_from_args(args).account_rate_limits == {
+        "111122223333": RateLimit(rate=200.0, burst=5)
+    }
+
+
+# --- interruption and --timeout, as a user runs it -------------------------------------------
+
+
+def _children(pid: int) -> set[int]:
+    found: set[int] = set()
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            text = (task / "children").read_text()
+            for child in map(int, text.split()):
+                found |= {child} | _children(child)
+    except OSError:
+        pass
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _start_scan(out: Path, *argv: str) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "auditor", "scan", "--quiet", "--format", "json"]
+    return subprocess.Popen(
+        [*command, "--output-dir", str(out), "--region", EAST, "--region", WEST, *argv],
+        env=dict(os.environ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_mid_scan_reaches_every_worker_and_the_partial_report_is_written(
+    serve: Any, tmp_path: Path, signum: signal.Signals
+) -> None:
+    fleet = regional_fleet((EAST, WEST), models=60)
+    server = serve(fleet, EmulatorConfig(rate_limit=RateLimit(rate=15.0, burst=1)))
+    process = _start_scan(tmp_path / "out", "--workers", "2")
+    workers: set[int] = set()
+    for _ in range(3000):  # until both workers are reading versions
+        workers |= _children(process.pid)
+        reads = server.counters.snapshot()["statuses"].get("GetTrainedModel", {})
+        if (sum(reads.values()) >= 4 and len(workers) >= 2) or process.poll() is not None:
+            break
+        time.sleep(0.01)
+    assert process.poll() is None, "the scan ended before it could be interrupted"
+    process.send_signal(signum)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 3, stderr.decode()[-2000:]
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["scan"]["interrupted"] is True
+    assert report["scan"]["complete"] is False
+    codes = {e["code"] for e in report["errors"]}
+    assert codes == {"ScanInterrupted"}
+    regions = {e["region"] for e in report["errors"]}
+    assert regions == {EAST, WEST}  # both workers stopped and said what they did not read
+    assert 0 < report["summary"]["versions"] < fleet.version_count
+    assert signum.name in report["scan"]["unreached"][0]
+    assert workers, "no worker processes were seen"
+    for _ in range(500):
+        if not any(_alive(pid) for pid in workers):
+            break
+        time.sleep(0.01)
+    assert not [pid for pid in workers if _alive(pid)], "worker processes outlived the scan"
+
+
+def test_timeout_with_workers_reports_what_was_not_reached(serve: Any, tmp_path: Path) -> None:
+    fleet = regional_fleet((EAST, WEST), models=60)
+    serve(fleet, EmulatorConfig(rate_limit=RateLimit(rate=15.0, burst=1)))
+    process = _start_scan(tmp_path / "out", "--workers", "2", "--timeout", "4")
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 3, stderr.decode()[-2000:]
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["scan"]["complete"] is False
+    assert report["scan"]["interrupted"] is False
+    assert {e["code"] for e in report["errors"]} == {"ScanDeadlineExceeded"}
+    assert {e["region"] for e in report["errors"]} == {EAST, WEST}
+    assert any("--timeout 4s reached" in line for line in report["scan"]["unreached"])
+    assert report["summary"]["versions"] < fleet.version_count
