@@ -1,0 +1,229 @@
+"""``--workers``: an organisation-wide scan at the sum of its account-regions' rate limits.
+
+Each region of one account has its own per-operation limit (the emulator's per-account
+buckets, one per region: ``--account-rate ACCOUNT=R:5``), 20 ms latency; the scanner is not
+told R. Every case runs ``auditor scan`` with ``--workers 1`` and with workers, side by side,
+each against a fresh emulator serving the same fleet:
+
+* two regions of 4,000 versions, each region R = 200/s per operation (floor 20 s);
+* one region of 8,000 versions at R = 400/s per operation (floor 20 s), split over 2 workers
+  by model, the shares pacing together through one shared controller per operation;
+* scaling: 1, 2 and 4 regions of 2,000 versions, each R = 200/s (floor 10 s whatever the
+  count: the limits add up).
+
+Columns: wall s is the whole ``auditor scan`` process tree; scan s its report's
+``finished_at - started_at``; floor s = versions per region / R; lost = versions in the fleet
+- versions in report.json; CPU s is the process and its reaped workers (``os.wait4``), per
+API call the emulator answered; peak RSS is each process's own ``VmHWM`` (polled), the parent
+and the largest worker, and the sum over every process of the tree.
+
+    .venv/bin/python -m bench.bench_workers            # the issue's two cases and the scaling
+    .venv/bin/python -m bench.bench_workers --quick    # smaller fleets
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from auditor.fleet import Fleet, generate_fleet
+from bench.harness import (
+    FleetShape,
+    Table,
+    emulator,
+    machine,
+    scan_command,
+    scan_seconds,
+    throttles,
+    verdict,
+    versions_in_report,
+)
+
+ACCOUNT = "111122223333"  # the generated fleet's
+BURST = 5
+LATENCY_MS = 20.0
+TARGET_RATIO = 1.10
+REGIONS = ("us-east-1", "us-west-2", "eu-west-1", "eu-central-1")
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    wall: float
+    scan: float | None
+    read: int
+    cpu: float
+    calls: int
+    throttles: int
+    parent_mb: float
+    worker_mb: float
+    total_mb: float
+    returncode: int
+
+
+def write_fleet(path: Path, regions: int, versions_per_region: int) -> int:
+    """A fleet of ``regions`` regions, each ``versions_per_region`` models of one version."""
+    parts = [
+        generate_fleet(
+            seed=11 + i,
+            memberships=3,
+            models=versions_per_region,
+            versions_per_model=(1, 1),
+            region=REGIONS[i],
+        )
+        for i in range(regions)
+    ]
+    fleet = Fleet(
+        memberships=tuple(m for p in parts for m in p.memberships),
+        models=tuple(m for p in parts for m in p.models),
+    )
+    path.write_text(fleet.to_json())
+    return fleet.version_count
+
+
+def _hwm_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        pass
+    return 0.0
+
+
+def _descendants(pid: int) -> list[int]:
+    found: list[int] = []
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in map(int, (task / "children").read_text().split()):
+                found += [child, *_descendants(child)]
+    except OSError:
+        pass
+    return found
+
+
+def run_scan(fleet_file: Path, regions: int, rate: float, workers: int) -> Run:
+    knobs = [
+        "--fleet", str(fleet_file), "--account", f"AKIDEXAMPLE={ACCOUNT}",
+        "--account-rate", f"{ACCOUNT}={rate:g}:{BURST}",
+    ]  # fmt: skip
+    shape = FleetShape(models=1)  # ignored: --fleet serves the file
+    with (
+        emulator(shape, latency_ms=LATENCY_MS, knobs=knobs) as emu,
+        tempfile.TemporaryDirectory(prefix="bench-workers-") as out,
+    ):
+        command = scan_command(Path(out))
+        for region in REGIONS[:regions]:
+            command += ["--region", region]
+        command += ["--workers", str(workers)]
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            command, env=emu.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        peaks: dict[int, float] = {}
+        while True:
+            for pid in [process.pid, *_descendants(process.pid)]:
+                peaks[pid] = max(peaks.get(pid, 0.0), _hwm_mb(pid))
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                break
+            time.sleep(0.02)
+        wall = time.perf_counter() - started
+        counters = emu.counters()
+        report = Path(out) / "report.json"
+        read = versions_in_report(report) if report.exists() else 0
+        scan = scan_seconds(report) if report.exists() else None
+    parent = peaks.pop(process.pid, 0.0)
+    return Run(
+        wall=wall,
+        scan=scan,
+        read=read,
+        cpu=usage.ru_utime + usage.ru_stime,
+        calls=int(counters["total"]),
+        throttles=throttles(counters),
+        parent_mb=parent,
+        worker_mb=max(peaks.values(), default=0.0),
+        total_mb=parent + sum(peaks.values()),
+        returncode=os.waitstatus_to_exitcode(status),
+    )
+
+
+def case(
+    table: Table, name: str, regions: int, per_region: int, rate: float, workers: tuple[int, ...]
+) -> dict[int, float]:
+    """Rows for one fleet, one per worker count; the wall/floor ratio of each."""
+    ratios: dict[int, float] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-fleet-") as directory:
+        fleet_file = Path(directory) / "fleet.json"
+        versions = write_fleet(fleet_file, regions, per_region)
+        floor = per_region / rate
+        base_ms: float | None = None
+        for count in workers:
+            run = run_scan(fleet_file, regions, rate, count)
+            ratio = run.wall / floor
+            ratios[count] = ratio
+            ms = 1000 * run.cpu / max(1, run.calls)
+            if base_ms is None:
+                base_ms = ms
+            judged = count > 1
+            table.add(
+                name,
+                count,
+                f"{versions:,}",
+                f"{run.wall:.1f}",
+                f"{run.scan:.1f}" if run.scan is not None else "-",
+                f"{floor:.1f}",
+                verdict(ratio, TARGET_RATIO, "x") if judged else f"{ratio:.2f}x",
+                verdict(versions - run.read, 0, "", fmt="{:,}"),
+                f"{run.throttles:,}",
+                f"{run.calls:,}",
+                f"{run.cpu:.1f}",
+                f"{ms:.3f}" + ("" if not judged else f" ({ms / base_ms:.2f}x of --workers 1)"),
+                f"{run.parent_mb:.0f} / {run.worker_mb:.0f} / {run.total_mb:.0f} MB"
+                if run.worker_mb
+                else f"{run.parent_mb:.0f} MB (one process)",
+            )
+    return ratios
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="a quarter of the versions")
+    parser.add_argument("--no-scaling", action="store_true")
+    args = parser.parse_args(argv)
+    scale = 4 if args.quick else 1
+    print(f"machine before: {machine()}", flush=True)
+    table = Table(
+        ["case", "workers", "versions", "wall s", "scan s", "floor s", "wall/floor", "lost",
+         "throttles", "calls", "CPU s", "CPU ms/call", "peak RSS parent / worker max / total"]
+    )  # fmt: skip
+    case(table, "2 regions x R=200", 2, 4000 // scale, 200.0, (1, 2))
+    case(table, "1 region, R=400", 1, 8000 // scale, 400.0, (1, 2))
+    print(table.render(), flush=True)
+    if not args.no_scaling:
+        scaling = Table(
+            ["case", "workers", "versions", "wall s", "scan s", "floor s", "wall/floor", "lost",
+             "throttles", "calls", "CPU s", "CPU ms/call", "peak RSS parent / worker max / total"]
+        )  # fmt: skip
+        summary: list[str] = []
+        for regions in (1, 2, 4):
+            ratios = case(
+                scaling, f"{regions} region(s) x R=200", regions, 2000 // scale, 200.0, (1, 2)
+            )
+            summary.append(
+                f"{regions} account-region(s): --workers 1 {ratios[1]:.2f}x, "
+                f"--workers 2 {ratios[2]:.2f}x the floor"
+            )
+        print("\nscaling with the number of account-regions (each R = 200/s, 2 cores):")
+        print(scaling.render())
+        print("\n".join(summary))
+    print(f"machine after: {machine()}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
