@@ -83,8 +83,8 @@ class ScanSettings:
     active accounts and assume this role (a name or ARN) in each; neither: the caller's own
     account. ``max_parallel``: account-regions crawled at once; ``unit_timeout``: seconds for
     one account-region before what is left of it becomes errors. ``workers``: processes
-    crawling at once (``auditor.workers``; with more than one, each crawls one account-region
-    or a share of one at a time: more workers than account-regions split each into shares);
+    crawling at once (``auditor.workers``: they share the ``max_parallel`` account-regions;
+    more workers than account-regions split each into shares by model);
     1 crawls in this process; 0 picks ``default_workers``.
     """
 

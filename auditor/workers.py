@@ -3,8 +3,10 @@
 One process signs and parses about 800-900 calls/s (the SDK's CPU), below what an
 organisation's account-regions together allow. With workers, the account-regions are crawled
 in ``N`` processes of a ``ProcessPoolExecutor`` (``spawn`` context: a fresh interpreter, no
-inherited event loop, sockets or locks), each job one account-region (``_crawl_unit``, as
-in one process) with its own session, clients and rate controllers. When there are fewer
+inherited event loop, sockets or locks). Each job is one account-region (``_crawl_unit``, as
+in one process) with its own session, clients and rate controllers; worker ``i`` gets every
+``N``-th job (a deterministic deal) and runs up to ``ceil(--max-parallel / N)`` of them at
+once, so ``--max-parallel`` still bounds the account-regions crawled at once. When there are fewer
 account-regions than workers, each is split into shares by a hash of the model ARN
 (``CrawlScope.share``); the shares of one account-region share one rate controller per
 operation in shared memory (``ratecontrol.SharedPacer``), since the service's limit is per
@@ -156,9 +158,26 @@ def _init_worker(
             logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def _run_job(job: Job, settings: ScanSettings, ends_at: float | None) -> None:
-    """A job, in a worker: crawl its unit and stream what it emits to the parent."""
-    anyio.run(_job, job, settings, ends_at)
+def _run_jobs(
+    jobs: tuple[Job, ...], settings: ScanSettings, ends_at: float | None, parallel: int
+) -> None:
+    """A worker's share of the jobs: at most ``parallel`` at once, each crawling its unit and
+    streaming what it emits to the parent."""
+
+    async def run_all() -> None:
+        limiter = anyio.CapacityLimiter(parallel)
+        async with anyio.create_task_group() as tg:
+            for job in jobs:
+                tg.start_soon(_limited, limiter, job, settings, ends_at)
+
+    anyio.run(run_all)
+
+
+async def _limited(
+    limiter: anyio.CapacityLimiter, job: Job, settings: ScanSettings, ends_at: float | None
+) -> None:
+    async with limiter:
+        await _job(job, settings, ends_at)
 
 
 def _snapshot(stats: CrawlStats) -> CrawlStats:
@@ -366,9 +385,14 @@ async def crawl_in_workers(
     )
     clean = False
     try:
-        futures: dict[int, Future[None]] = {
-            job.id: executor.submit(_run_job, job, settings, ends_at) for job in jobs
-        }
+        # each worker gets every workers-th job (a deterministic deal, not a scheduler)
+        # and crawls up to its part of --max-parallel of them at once
+        parallel = max(1, math.ceil(settings.max_parallel / workers))
+        futures: dict[int, Future[None]] = {}
+        for index in range(workers):
+            group = tuple(jobs[index::workers])
+            future = executor.submit(_run_jobs, group, settings, ends_at, parallel)
+            futures.update((job.id, future) for job in group)
         forwarded = False
         while len(progress.ended) < len(jobs):
             if stop.requested and not forwarded:

@@ -41,6 +41,12 @@ PARTS = {
         ),
         quick=("bench.crawler_throughput --rate 100 --models 500",),
     ),
+    "workers": Part(
+        "--workers: account-regions each limited to R per operation (burst 5, 20 ms latency), "
+        "--workers 1 beside --workers 2; floor = versions per region / R",
+        full=("bench.bench_workers",),
+        quick=("bench.bench_workers --quick",),
+    ),
     "faults": Part(
         "Faults cost time, never data: injected 5xx (15%, 30%) under throttling (R=200, "
         "burst 10), pages of 3, five seeds each",
