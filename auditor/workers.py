@@ -36,6 +36,7 @@ import math
 import multiprocessing
 import multiprocessing.queues
 import multiprocessing.synchronize
+import pickle
 import queue
 import signal
 import sys
@@ -213,12 +214,15 @@ class _Outbox:
                 await self.flush()
 
 
-async def _put(message: Any) -> None:
+async def _put(message: tuple[str, int, Any, CrawlStats | None]) -> None:
+    """Send one message. It is pickled here, not in the queue's feeder thread, so a value
+    that cannot be pickled fails in this job (and is reported) instead of vanishing."""
     assert _channel is not None
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
     try:
-        _channel.put_nowait(message)
+        _channel.put_nowait(data)
     except queue.Full:  # the parent is behind: wait for it, without blocking the loop
-        await anyio.to_thread.run_sync(_channel.put, message)
+        await anyio.to_thread.run_sync(_channel.put, data)
 
 
 async def _watch_stop(stop: CrawlStop) -> None:
@@ -275,6 +279,10 @@ async def _job(job: Job, settings: ScanSettings, ends_at: float | None) -> None:
             tg.cancel_scope.cancel()
     except Exception as exc:  # the job's outermost boundary: the parent raises it
         await outbox.flush()
+        try:
+            pickle.dumps(exc)
+        except Exception:  # an exception that cannot cross: its text does
+            exc = RuntimeError(f"{type(exc).__name__}: {exc}")
         await _put(("raised", job.id, exc, None))
         return
     await outbox.flush("done")
@@ -403,7 +411,8 @@ async def crawl_in_workers(
             if message is None:
                 _reap_failed(jobs, futures, progress, add)
                 continue
-            kind, job_id, payload, snapshot = message
+            # our own workers pickled it, over a pipe only this process tree holds
+            kind, job_id, payload, snapshot = pickle.loads(message)  # noqa: S301
             job = jobs[job_id]
             if kind == "raised":
                 progress.ended.add(job_id)

@@ -327,3 +327,44 @@ def test_timeout_with_workers_reports_what_was_not_reached(serve: Any, tmp_path:
     assert {e["region"] for e in report["errors"]} == {EAST, WEST}
     assert any("--timeout 4s reached" in line for line in report["scan"]["unreached"])
     assert report["summary"]["versions"] < fleet.version_count
+
+
+def _worker_pids(pid: int) -> set[int]:
+    """The scan's worker processes (not multiprocessing's resource tracker)."""
+    found = set()
+    for child in _children(pid):
+        try:
+            command = Path(f"/proc/{child}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"spawn_main" in command:
+            found.add(child)
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
+def test_a_worker_that_dies_costs_its_account_regions_as_errors_never_silently(
+    serve: Any, tmp_path: Path
+) -> None:
+    fleet = regional_fleet((EAST, WEST), models=60)
+    server = serve(fleet, EmulatorConfig(rate_limit=RateLimit(rate=15.0, burst=1)))
+    process = _start_scan(tmp_path / "out", "--workers", "2")
+    workers: set[int] = set()
+    for _ in range(3000):
+        workers = _worker_pids(process.pid)
+        reads = server.counters.snapshot()["statuses"].get("GetTrainedModel", {})
+        if (sum(reads.values()) >= 4 and len(workers) >= 2) or process.poll() is not None:
+            break
+        time.sleep(0.01)
+    assert process.poll() is None
+    assert len(workers) == 2
+    os.kill(min(workers), signal.SIGKILL)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 3, stderr.decode()[-2000:]
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["scan"]["complete"] is False
+    failed = [e for e in report["errors"] if e["code"] == "WorkerFailed"]
+    assert failed, report["errors"]
+    assert all(e["region"] in (EAST, WEST) and "not read" in e["message"] for e in failed)
+    assert report["summary"]["versions"] < fleet.version_count
+    assert not [pid for pid in workers if _alive(pid)]
