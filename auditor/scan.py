@@ -15,6 +15,10 @@ every version already read is still evaluated and recorded, what was not reached
 marked interrupted and incomplete (and then no membership counts as listed in full). A second signal abandons even that and reports what was
 recorded. Versions are evaluated one at a time between turns of the event loop, so a signal
 or ``--timeout`` is seen within one version's evaluation.
+
+With ``workers`` > 1 the same units (or shares of one, split by model) are crawled by
+``_crawl_unit`` in worker processes instead (``auditor.workers``), whose items reach the same
+``ReportBuilder`` here; the signals are still this process's, passed on to the workers.
 """
 
 from __future__ import annotations

@@ -14,7 +14,8 @@ each against a fresh emulator serving the same fleet:
 Columns: wall s is the whole ``auditor scan`` process tree; scan s its report's
 ``finished_at - started_at``; floor s = versions per region / R; lost = versions in the fleet
 - versions in report.json; CPU s is the process and its reaped workers (``os.wait4``), per
-API call the emulator answered; peak RSS is each process's own ``VmHWM`` (polled), the parent
+API call the emulator answered (fixed CPU s: the same scan of an estate with no models;
+marginal ms/call: the rest, per call); peak RSS is each process's own ``VmHWM`` (polled), the parent
 and the largest worker, and the sum over every process of the tree.
 
     .venv/bin/python -m bench.bench_workers            # the issue's two cases and the scaling
@@ -153,23 +154,38 @@ def run_scan(fleet_file: Path, regions: int, rate: float, workers: int) -> Run:
 
 
 def case(
-    table: Table, name: str, regions: int, per_region: int, rate: float, workers: tuple[int, ...]
+    table: Table,
+    name: str,
+    regions: int,
+    per_region: int,
+    rate: float,
+    workers: tuple[int, ...],
+    *,
+    judged: bool = True,
 ) -> dict[int, float]:
-    """Rows for one fleet, one per worker count; the wall/floor ratio of each."""
+    """Rows for one fleet, one per worker count; the wall/floor ratio of each.
+
+    Beside each run, the same scan of an estate with no models (same regions, same workers):
+    its CPU is the fixed cost (interpreters, imports, clients), and what is left over, per
+    call, is the marginal CPU per call."""
     ratios: dict[int, float] = {}
     with tempfile.TemporaryDirectory(prefix="bench-fleet-") as directory:
         fleet_file = Path(directory) / "fleet.json"
         versions = write_fleet(fleet_file, regions, per_region)
+        empty_file = Path(directory) / "empty.json"
+        write_fleet(empty_file, regions, 0)
         floor = per_region / rate
-        base_ms: float | None = None
+        base: float | None = None
         for count in workers:
             run = run_scan(fleet_file, regions, rate, count)
+            empty = run_scan(empty_file, regions, rate, count)
             ratio = run.wall / floor
             ratios[count] = ratio
             ms = 1000 * run.cpu / max(1, run.calls)
-            if base_ms is None:
-                base_ms = ms
-            judged = count > 1
+            marginal = 1000 * (run.cpu - empty.cpu) / max(1, run.calls - empty.calls)
+            if base is None:
+                base = marginal
+            judge = judged and count > 1
             table.add(
                 name,
                 count,
@@ -177,12 +193,15 @@ def case(
                 f"{run.wall:.1f}",
                 f"{run.scan:.1f}" if run.scan is not None else "-",
                 f"{floor:.1f}",
-                verdict(ratio, TARGET_RATIO, "x") if judged else f"{ratio:.2f}x",
+                verdict(ratio, TARGET_RATIO, "x") if judge else f"{ratio:.2f}x",
                 verdict(versions - run.read, 0, "", fmt="{:,}"),
                 f"{run.throttles:,}",
                 f"{run.calls:,}",
                 f"{run.cpu:.1f}",
-                f"{ms:.3f}" + ("" if not judged else f" ({ms / base_ms:.2f}x of --workers 1)"),
+                f"{ms:.3f}",
+                f"{empty.cpu:.1f}",
+                f"{marginal:.3f}"
+                + ("" if count == workers[0] else f" ({marginal / base:.2f}x of --workers 1)"),
                 f"{run.parent_mb:.0f} / {run.worker_mb:.0f} / {run.total_mb:.0f} MB"
                 if run.worker_mb
                 else f"{run.parent_mb:.0f} MB (one process)",
@@ -199,7 +218,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"machine before: {machine()}", flush=True)
     table = Table(
         ["case", "workers", "versions", "wall s", "scan s", "floor s", "wall/floor", "lost",
-         "throttles", "calls", "CPU s", "CPU ms/call", "peak RSS parent / worker max / total"]
+         "throttles", "calls", "CPU s", "CPU ms/call", "fixed CPU s", "marginal ms/call",
+         "peak RSS parent / worker max / total"]
     )  # fmt: skip
     case(table, "2 regions x R=200", 2, 4000 // scale, 200.0, (1, 2))
     case(table, "1 region, R=400", 1, 8000 // scale, 400.0, (1, 2))
@@ -207,12 +227,19 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_scaling:
         scaling = Table(
             ["case", "workers", "versions", "wall s", "scan s", "floor s", "wall/floor", "lost",
-             "throttles", "calls", "CPU s", "CPU ms/call", "peak RSS parent / worker max / total"]
+             "throttles", "calls", "CPU s", "CPU ms/call", "fixed CPU s", "marginal ms/call",
+         "peak RSS parent / worker max / total"]
         )  # fmt: skip
         summary: list[str] = []
         for regions in (1, 2, 4):
             ratios = case(
-                scaling, f"{regions} region(s) x R=200", regions, 2000 // scale, 200.0, (1, 2)
+                scaling,
+                f"{regions} region(s) x R=200",
+                regions,
+                2000 // scale,
+                200.0,
+                (1, 2),
+                judged=False,
             )
             summary.append(
                 f"{regions} account-region(s): --workers 1 {ratios[1]:.2f}x, "
