@@ -420,6 +420,8 @@ async def run_scan(
     """Scan every region, evaluate every version, and build the report.
 
     ``watch`` runs beside the scan (a progress display) and is cancelled when it ends.
+    With worker processes (``settings.workers``), each opens its own session from
+    ``settings.profile`` and the environment; ``session`` serves the planning here.
     Raises ``UsageError`` for configuration problems found before any call.
     """
     session = session or _session(settings.profile)

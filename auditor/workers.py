@@ -67,6 +67,11 @@ BATCH_ITEMS = 64  # items per message from a worker
 BATCH_SECONDS = 0.1  # a partial batch waits no longer than this
 QUEUE_BATCHES = 32  # messages the channel holds before the workers wait: bounded memory
 POLL_SECONDS = 0.05  # how often a job looks for a stop and the parent looks for the end
+_COUNTERS = tuple(
+    spec.name
+    for spec in fields(CrawlStats)
+    if spec.name not in ("calls", "rates", "limits", "passes")
+)
 _LISTING_OPERATIONS = frozenset({"Scan", "AssumeRole", "ListMemberships", "ListTrainedModels"})
 
 
@@ -303,25 +308,26 @@ class _Progress:
     shared_errors: set[tuple[Any, ...]] = field(default_factory=set)
 
     def update(self, job_id: int, snapshot: CrawlStats | None) -> None:
+        """Fold a job's latest counters into the scan's, in place (the progress display
+        holds that object): what changed since the job's previous snapshot is added."""
         if snapshot is None:
             return
+        previous = self.snapshots.get(job_id) or CrawlStats(passes=0)
         self.snapshots[job_id] = snapshot
-        total = CrawlStats(passes=0)
-        for jid, part in self.snapshots.items():
-            job = self.jobs[jid]
-            for spec in fields(CrawlStats):
-                name = spec.name
-                if name in ("calls", "rates", "limits", "passes"):
-                    continue
-                if name == "memberships" and job.share is not None and job.share[0] != 0:
-                    continue  # every share lists the same memberships
-                setattr(total, name, getattr(total, name) + getattr(part, name))
-            total.calls.update(part.calls)
-            total.passes = max(total.passes, part.passes)
-            total.rates.update(part.rates)
-            total.limits.update(part.limits)
-        for spec in fields(CrawlStats):  # in place: the progress display holds this object
-            setattr(self.stats, spec.name, getattr(total, spec.name))
+        job = self.jobs[job_id]
+        stats = self.stats
+        for name in _COUNTERS:
+            if name == "memberships" and job.share is not None and job.share[0] != 0:
+                continue  # every share lists the same memberships
+            change = getattr(snapshot, name) - getattr(previous, name)
+            setattr(stats, name, getattr(stats, name) + change)
+        calls = stats.calls.copy()
+        calls.update(snapshot.calls)
+        calls.subtract(previous.calls)
+        stats.calls = calls
+        stats.passes = max(stats.passes, snapshot.passes)
+        stats.rates.update(snapshot.rates)
+        stats.limits.update(snapshot.limits)
 
     def admit(self, job: Job, item: CrawlItem) -> CrawlItem | None:
         """``item``, or None when it repeats what another share of its unit reported: a

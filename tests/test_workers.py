@@ -368,3 +368,28 @@ def test_a_worker_that_dies_costs_its_account_regions_as_errors_never_silently(
     assert all(e["region"] in (EAST, WEST) and "not read" in e["message"] for e in failed)
     assert report["summary"]["versions"] < fleet.version_count
     assert not [pid for pid in workers if _alive(pid)]
+
+
+def test_the_scan_counters_are_the_jobs_latest_counters_added_up() -> None:
+    units = [(None, Unit("", EAST)), (None, Unit("", WEST))]
+    split = plan_jobs(units[:1], 2)
+    whole = plan_jobs(units, 2)
+    stats = CrawlStats()
+    progress = _Progress(whole, stats)
+    first = CrawlStats(memberships=2, versions_done=5, versions_discovered=9)
+    first.calls["GetTrainedModel"] = 5
+    progress.update(0, first)
+    later = CrawlStats(memberships=2, versions_done=8, versions_discovered=9, errors=1)
+    later.calls["GetTrainedModel"] = 8
+    progress.update(0, later)  # replaces the job's earlier counters, not added to them
+    other = CrawlStats(memberships=1, versions_done=3, versions_discovered=4)
+    other.calls["GetTrainedModel"] = 3
+    progress.update(1, other)
+    assert (stats.memberships, stats.versions_done, stats.versions_discovered) == (3, 11, 13)
+    assert stats.errors == 1
+    assert stats.calls["GetTrainedModel"] == 11
+    shared = CrawlStats()
+    shares = _Progress(split, shared)
+    shares.update(0, CrawlStats(memberships=3, models=4))
+    shares.update(1, CrawlStats(memberships=3, models=5))
+    assert (shared.memberships, shared.models) == (3, 9)  # the same memberships, listed twice
