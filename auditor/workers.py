@@ -36,10 +36,12 @@ import math
 import multiprocessing
 import multiprocessing.queues
 import multiprocessing.synchronize
+import os
 import pickle
 import queue
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -151,6 +153,11 @@ def _init_worker(
         signal.signal(signum, signal.SIG_IGN)
     _channel, _stop_event, _rates = channel, stop_event, SharedRates(array, lock)
     _reason = reason
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        watch = threading.Thread(target=_exit_with, args=(parent,), name="parent-watch")
+        watch.daemon = True
+        watch.start()
     from auditor.crawler import redact
 
     redact.install()
@@ -162,6 +169,13 @@ def _init_worker(
     if log_level > logging.DEBUG:
         for noisy in ("botocore", "aiobotocore", "boto3", "aioboto3", "aiohttp"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _exit_with(parent: multiprocessing.process.BaseProcess) -> None:
+    """A worker whose parent is gone (killed, not interrupted) has no one to report to and
+    would wait for work forever: it ends at once."""
+    parent.join()
+    os._exit(3)
 
 
 def _run_jobs(

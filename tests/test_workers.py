@@ -393,3 +393,26 @@ def test_the_scan_counters_are_the_jobs_latest_counters_added_up() -> None:
     shares.update(0, CrawlStats(memberships=3, models=4))
     shares.update(1, CrawlStats(memberships=3, models=5))
     assert (shared.memberships, shared.models) == (3, 9)  # the same memberships, listed twice
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
+def test_workers_end_with_a_parent_that_was_killed(serve: Any, tmp_path: Path) -> None:
+    fleet = regional_fleet((EAST, WEST), models=60)
+    server = serve(fleet, EmulatorConfig(rate_limit=RateLimit(rate=15.0, burst=1)))
+    process = _start_scan(tmp_path / "out", "--workers", "2")
+    workers: set[int] = set()
+    for _ in range(3000):
+        workers = _worker_pids(process.pid)
+        reads = server.counters.snapshot()["statuses"].get("GetTrainedModel", {})
+        if (sum(reads.values()) >= 4 and len(workers) >= 2) or process.poll() is not None:
+            break
+        time.sleep(0.01)
+    assert process.poll() is None
+    assert len(workers) == 2
+    process.kill()
+    process.wait(timeout=30)
+    for _ in range(1000):
+        if not any(_alive(pid) for pid in workers):
+            break
+        time.sleep(0.01)
+    assert not [pid for pid in workers if _alive(pid)], "workers outlived a killed parent"
