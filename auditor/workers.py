@@ -61,7 +61,7 @@ from auditor.crawler.retry import AnyioClock
 from auditor.models import ErrorScope, ListingComplete, ScanError
 
 if TYPE_CHECKING:
-    from auditor.scan import ScanSettings, Unit
+    from auditor.scan import ScanSettings, Unit, _Account
 
 log = logging.getLogger(__name__)
 
@@ -185,19 +185,28 @@ def _run_jobs(
     streaming what it emits to the parent."""
 
     async def run_all() -> None:
+        from auditor.scan import _Account, _session
+
+        # one session per worker, and one per account: a role is assumed once per worker
+        base = _session(settings.profile)
+        accounts = {job.account: _Account(base, job.target, settings) for job in jobs}
         limiter = anyio.CapacityLimiter(parallel)
         async with anyio.create_task_group() as tg:
             for job in jobs:
-                tg.start_soon(_limited, limiter, job, settings, ends_at)
+                tg.start_soon(_limited, limiter, job, accounts[job.account], settings, ends_at)
 
     anyio.run(run_all)
 
 
 async def _limited(
-    limiter: anyio.CapacityLimiter, job: Job, settings: ScanSettings, ends_at: float | None
+    limiter: anyio.CapacityLimiter,
+    job: Job,
+    account: _Account,
+    settings: ScanSettings,
+    ends_at: float | None,
 ) -> None:
     async with limiter:
-        await _job(job, settings, ends_at)
+        await _job(job, account, settings, ends_at)
 
 
 def _snapshot(stats: CrawlStats) -> CrawlStats:
@@ -260,8 +269,8 @@ def _stop_reason() -> str:
     return bytes(_reason.value).decode(errors="replace") if _reason is not None else "stopped"
 
 
-async def _job(job: Job, settings: ScanSettings, ends_at: float | None) -> None:
-    from auditor.scan import Unit, _Account, _crawl_unit, _session
+async def _job(job: Job, account: _Account, settings: ScanSettings, ends_at: float | None) -> None:
+    from auditor.scan import Unit, _crawl_unit
 
     stats = CrawlStats()
     outbox = _Outbox(job, stats)
@@ -273,7 +282,6 @@ async def _job(job: Job, settings: ScanSettings, ends_at: float | None) -> None:
         assert _rates is not None
         pacers = _rates.pacers(job.slot, settings)
     unit = Unit(job.account, job.region)
-    account = _Account(_session(settings.profile), job.target, settings)
     try:
         async with anyio.create_task_group() as tg:
             tg.start_soon(_watch_stop, stop)
