@@ -282,6 +282,8 @@ async def _job(job: Job, account: _Account, settings: ScanSettings, ends_at: flo
         assert _rates is not None
         pacers = _rates.pacers(job.slot, settings)
     unit = Unit(job.account, job.region)
+    if _stop_event is not None and _stop_event.is_set():  # a job started after the stop
+        stop.request(_stop_reason())  # is reported as not started, as in one process
     try:
         async with anyio.create_task_group() as tg:
             tg.start_soon(_watch_stop, stop)
