@@ -416,3 +416,34 @@ def test_workers_end_with_a_parent_that_was_killed(serve: Any, tmp_path: Path) -
             break
         time.sleep(0.01)
     assert not [pid for pid in workers if _alive(pid)], "workers outlived a killed parent"
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
+def test_a_second_signal_stops_the_workers_at_once_and_still_writes_the_report(
+    serve: Any, tmp_path: Path
+) -> None:
+    fleet = regional_fleet((EAST, WEST), models=60)
+    server = serve(fleet, EmulatorConfig(rate_limit=RateLimit(rate=15.0, burst=1)))
+    process = _start_scan(tmp_path / "out", "--workers", "2")
+    workers: set[int] = set()
+    for _ in range(3000):
+        workers = _worker_pids(process.pid)
+        reads = server.counters.snapshot()["statuses"].get("GetTrainedModel", {})
+        if (sum(reads.values()) >= 4 and len(workers) >= 2) or process.poll() is not None:
+            break
+        time.sleep(0.01)
+    assert process.poll() is None
+    assert len(workers) == 2
+    process.send_signal(signal.SIGINT)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 3, stderr.decode()[-2000:]
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["scan"]["interrupted"] is True
+    assert report["scan"]["complete"] is False
+    assert report["summary"]["versions"] < fleet.version_count
+    for _ in range(500):
+        if not any(_alive(pid) for pid in workers):
+            break
+        time.sleep(0.01)
+    assert not [pid for pid in workers if _alive(pid)]
