@@ -69,6 +69,17 @@ class ErrorScope(StrEnum):
     TRAINED_MODEL = "trained-model"
     VERSION = "version"
     INPUT = "input"
+    COLLABORATION = "collaboration"  # ListCollaborationTrainedModels of one collaboration
+    COLLABORATION_MODEL = "collaboration-model"  # GetCollaborationTrainedModel of one version
+
+
+class ResourceType(StrEnum):
+    """What a policy judges and a result names: the document each type's policies see."""
+
+    TRAINED_MODEL = "trained-model"  # a version of this account's model: GetTrainedModel
+    # a version of a model another member trained in a shared collaboration:
+    # GetCollaborationTrainedModel (``auditor scan --collaboration-models``)
+    COLLABORATION_TRAINED_MODEL = "collaboration-trained-model"
 
 
 class BaselineState(StrEnum):
@@ -103,6 +114,9 @@ class Resource:
     account: str | None = None
     region: str | None = None
     status: str | None = None
+    type: ResourceType = ResourceType.TRAINED_MODEL
+    # the account that trained it (a collaboration model's ``creatorAccountId``)
+    creator_account: str | None = None
 
     @property
     def key(self) -> tuple[str, str | None]:
@@ -130,6 +144,7 @@ class PolicyInfo:
     references: tuple[str, ...] = ()
     frameworks: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     line: int | None = None  # where the policy is defined in its pack (SARIF's region)
+    resource_type: ResourceType = ResourceType.TRAINED_MODEL
 
 
 class EvidenceKind(StrEnum):

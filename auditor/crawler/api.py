@@ -20,6 +20,9 @@ class Operation(StrEnum):
     LIST_TRAINED_MODELS = "ListTrainedModels"
     LIST_TRAINED_MODEL_VERSIONS = "ListTrainedModelVersions"
     GET_TRAINED_MODEL = "GetTrainedModel"
+    # the collaboration view (``--collaboration-models``): models other members trained
+    LIST_COLLABORATION_TRAINED_MODELS = "ListCollaborationTrainedModels"
+    GET_COLLABORATION_TRAINED_MODEL = "GetCollaborationTrainedModel"
 
 
 READ_OPERATIONS = frozenset(Operation)
@@ -61,4 +64,18 @@ class CleanRoomsApi(Protocol):
 
         Without ``version_identifier`` the service returns the latest version.
         """
+        ...
+
+    async def list_collaboration_trained_models(
+        self, collaboration_id: str, *, next_token: str | None
+    ) -> Page:
+        """One page of ``ListCollaborationTrainedModels`` (``collaborationTrainedModels``):
+        the models every member of one collaboration trained."""
+        ...
+
+    async def get_collaboration_trained_model(
+        self, collaboration_id: str, model_arn: str, *, version_identifier: str | None
+    ) -> Mapping[str, Any]:
+        """The ``GetCollaborationTrainedModel`` body as parsed JSON, untrusted; the crawl
+        checks it against that operation's output shape."""
         ...

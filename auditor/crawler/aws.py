@@ -138,6 +138,34 @@ class AwsCleanRoomsApi:
         response = await self._call(op, self._cleanroomsml.get_trained_model, params)
         return to_document(op, response)
 
+    async def list_collaboration_trained_models(
+        self, collaboration_id: str, *, next_token: str | None
+    ) -> Page:
+        params: dict[str, Any] = {
+            "collaborationIdentifier": collaboration_id,
+            "maxResults": PAGE_SIZE,
+        }
+        if next_token:
+            params["nextToken"] = next_token
+        op = Operation.LIST_COLLABORATION_TRAINED_MODELS
+        method = self._cleanroomsml.list_collaboration_trained_models
+        response = await self._call(op, method, params)
+        return to_page(op, response, "collaborationTrainedModels")
+
+    async def get_collaboration_trained_model(
+        self, collaboration_id: str, model_arn: str, *, version_identifier: str | None
+    ) -> Mapping[str, Any]:
+        params: dict[str, Any] = {
+            "collaborationIdentifier": collaboration_id,
+            "trainedModelArn": model_arn,
+        }
+        if version_identifier:
+            params["versionIdentifier"] = version_identifier
+        op = Operation.GET_COLLABORATION_TRAINED_MODEL
+        method = self._cleanroomsml.get_collaboration_trained_model
+        response = await self._call(op, method, params)
+        return to_document(op, response)
+
     @staticmethod
     async def _call(op: Operation, method: Any, params: dict[str, Any]) -> Mapping[str, Any]:
         try:
@@ -261,6 +289,8 @@ async def open_aws_api(
                 Operation.GET_TRAINED_MODEL,
                 Operation.LIST_TRAINED_MODELS,
                 Operation.LIST_TRAINED_MODEL_VERSIONS,
+                Operation.LIST_COLLABORATION_TRAINED_MODELS,
+                Operation.GET_COLLABORATION_TRAINED_MODEL,
             ),
         )
         yield AwsCleanRoomsApi(region=region, cleanrooms=cleanrooms, cleanroomsml=cleanroomsml)

@@ -52,6 +52,14 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from auditor.arns import TrainedModelArn, parse_trained_model_arn
 from auditor.crawler.api import CleanRoomsApi, Operation, Page
+from auditor.crawler.collaboration import (
+    CollaborationClaims,
+    CollaborationListing,
+    CollaborationRead,
+    CollaborationUnit,
+    CollaborationView,
+)
+from auditor.crawler.cursor import Cursor as _Cursor
 from auditor.crawler.ratecontrol import Pacer, RateConfig, RateController
 from auditor.crawler.redact import redact
 from auditor.crawler.retry import AnyioClock, Clock, Deadline, RetryPolicy, call_with_retry
@@ -86,6 +94,11 @@ class CrawlScope:
     memberships: tuple[str, ...] = ()
     model_arns: tuple[str, ...] = ()
     latest_only: bool = False
+    # --collaboration-models: also the models other members trained in the collaborations
+    # of the listed memberships (``auditor.crawler.collaboration``); ``collaboration_claims``
+    # is shared by every crawl of one scan so that each collaboration is read once.
+    collaboration_models: bool = False
+    collaboration_claims: CollaborationClaims | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,30 +196,6 @@ class _Version:
     spent: int = 0
 
 
-@dataclass(slots=True)
-class _Cursor:
-    """Where one listing stands: the token of its next page, every token it has followed
-    (to catch a service paging in a loop), whether it has started over once, how many
-    pages it has read and how many attempts earlier passes spent on it."""
-
-    token: str | None = None
-    followed: set[str] = field(default_factory=set)
-    restarted: bool = False
-    pages: int = 0
-    spent: int = 0
-
-    def advance(self, token: str) -> None:
-        self.followed.add(token)
-        self.token = token
-        self.pages += 1
-
-    def restart(self) -> None:
-        self.token = None
-        self.followed.clear()
-        self.restarted = True
-        self.pages = 0
-
-
 @dataclass(frozen=True, slots=True)
 class _MembershipsListing:
     """ListMemberships for one status (None: every status)."""
@@ -242,8 +231,10 @@ class _Work:
     models: list[_ModelsListing] = field(default_factory=list)
     versions: list[_VersionsListing] = field(default_factory=list)
     reads: list[_Version] = field(default_factory=list)
+    collaborations: list[CollaborationListing] = field(default_factory=list)
+    collaboration_reads: list[CollaborationRead] = field(default_factory=list)
 
-    def add(self, unit: _Unit) -> None:
+    def add(self, unit: _Unit | CollaborationUnit) -> None:
         match unit:
             case _MembershipsListing():
                 self.memberships.append(unit)
@@ -253,9 +244,20 @@ class _Work:
                 self.versions.append(unit)
             case _Version():
                 self.reads.append(unit)
+            case CollaborationListing():
+                self.collaborations.append(unit)
+            case CollaborationRead():
+                self.collaboration_reads.append(unit)
 
     def __len__(self) -> int:
-        return len(self.memberships) + len(self.models) + len(self.versions) + len(self.reads)
+        return (
+            len(self.memberships)
+            + len(self.models)
+            + len(self.versions)
+            + len(self.reads)
+            + len(self.collaborations)
+            + len(self.collaboration_reads)
+        )
 
 
 @dataclass(slots=True)
@@ -367,6 +369,10 @@ class _Crawler:
         # Set by a CrawlStop: no call starts, the calls in flight (these scopes) are abandoned.
         self.stopped: str | None = None
         self._calls: set[anyio.CancelScope] = set()
+        claims = scope.collaboration_claims
+        self.collaboration = CollaborationView(
+            self, CollaborationClaims() if claims is None else claims
+        )
 
     async def stop_when(self, stop: CrawlStop) -> None:
         await stop.wait()
@@ -431,11 +437,22 @@ class _Crawler:
         memberships_out, memberships_in = anyio.create_memory_object_stream[_ModelsListing](buffer)
         models_out, models_in = anyio.create_memory_object_stream[_VersionsListing](buffer)
         versions_out, versions_in = anyio.create_memory_object_stream[_Version](buffer * 2)
+        collab_out, collab_in = anyio.create_memory_object_stream[CollaborationListing](buffer)
+        collab_reads_out, collab_reads_in = anyio.create_memory_object_stream[CollaborationRead](
+            buffer * 2
+        )
+        view = self.collaboration
         async with anyio.create_task_group() as tg:
             # each stage's own work enters its stream beside what the stage above sends
-            tg.start_soon(self._memberships_stage, work.memberships, work.models, memberships_out)
+            tg.start_soon(_feed, work.collaborations, collab_out.clone())
+            tg.start_soon(_feed, work.collaboration_reads, collab_reads_out.clone())
+            tg.start_soon(
+                self._memberships_stage, work.memberships, work.models, memberships_out, collab_out
+            )
             tg.start_soon(_feed, work.versions, models_out.clone())
             tg.start_soon(_feed, work.reads, versions_out.clone())
+            _fan_out(tg, view.listing_worker, collab_in, collab_reads_out, concurrency // 4)
+            _fan_out(tg, view.read_worker, collab_reads_in, None, concurrency)
             _fan_out(tg, self._models_worker, memberships_in, models_out, concurrency // 4)
             _fan_out(tg, self._versions_worker, models_in, versions_out, concurrency)
             _fan_out(tg, self._documents_worker, versions_in, None, concurrency * 2)
@@ -447,15 +464,19 @@ class _Crawler:
         listings: Sequence[_MembershipsListing],
         memberships: Sequence[_ModelsListing],
         send: MemoryObjectSendStream[_ModelsListing],
+        collaborations: MemoryObjectSendStream[CollaborationListing],
     ) -> None:
-        async with send:
+        async with send, collaborations:
             for membership in memberships:
                 await send.send(membership)
             for listing in listings:
-                await self._list_memberships(listing, send)
+                await self._list_memberships(listing, send, collaborations)
 
     async def _list_memberships(
-        self, listing: _MembershipsListing, send: MemoryObjectSendStream[_ModelsListing]
+        self,
+        listing: _MembershipsListing,
+        send: MemoryObjectSendStream[_ModelsListing],
+        collaborations: MemoryObjectSendStream[CollaborationListing],
     ) -> None:
         op = Operation.LIST_MEMBERSHIPS
 
@@ -479,6 +500,15 @@ class _Crawler:
                     collaboration_id=_str_or_none(item.get("collaborationId")),
                 )
                 await send.send(_ModelsListing(membership))
+                if self.scope.collaboration_models and membership.collaboration_id:
+                    collaboration_arn = item.get("collaborationArn")
+                    found = CollaborationListing(
+                        membership.collaboration_id,
+                        membership.id,
+                        account=membership.account,
+                        collaboration_arn=_str_or_none(collaboration_arn),
+                    )
+                    await self.collaboration.found(found, collaborations)
 
         try:
             await self._each_page(op, listing.cursor, page_of, on_page)
@@ -717,6 +747,23 @@ class _Crawler:
             case _Version(model=model):
                 await self._fail(ErrorScope.VERSION, op, error, model=model, version=unit)
         return False
+
+    def _defer_collaboration(self, unit: CollaborationUnit) -> bool:
+        """Hand a collaboration listing or read to the next pass; False in the last pass."""
+        if self.deferred is None:
+            return False
+        self.deferred.add(unit)
+        self.stats.deferred += 1
+        return True
+
+    def _redrive_note(self, cursor: _Cursor | None) -> str | None:
+        """What an error given up on after every deferred pass says about them."""
+        if not self.config.retry.deferred_passes:
+            return None
+        notes = [f"still failing after {1 + self.config.retry.deferred_passes} passes"]
+        if cursor is not None and cursor.token is not None:
+            notes.append(f"{cursor.pages} pages read, the rest not")
+        return "; ".join(notes)
 
     def _not_attempted(self, op: Operation, cause: CredentialsError) -> CredentialsError:
         return _NotAttempted(

@@ -92,6 +92,33 @@ class FakeCleanRoomsApi:
                 return dict(version.document)
         raise NotFoundError(op, "ResourceNotFoundException", "no such version")
 
+    async def list_collaboration_trained_models(
+        self, collaboration_id: str, *, next_token: str | None
+    ) -> Page:
+        op = Operation.LIST_COLLABORATION_TRAINED_MODELS
+        await self._enter(op, collaboration_id)
+        items = [
+            _summary(version.document) | {"creatorAccountId": model.creator_account}
+            for model in self.fleet.collaboration_models_of(collaboration_id)
+            for version in model.versions
+        ]
+        return self._page(items, next_token)
+
+    async def get_collaboration_trained_model(
+        self, collaboration_id: str, model_arn: str, *, version_identifier: str | None
+    ) -> Mapping[str, Any]:
+        op = Operation.GET_COLLABORATION_TRAINED_MODEL
+        await self._enter(op, f"{model_arn}#{version_identifier or ''}")
+        for model in self.fleet.collaboration_models_of(collaboration_id):
+            if model.arn != model_arn:
+                continue
+            for version in model.versions:
+                if version_identifier in (None, version.version_identifier):
+                    version = model.versions[-1] if version_identifier is None else version
+                    self.reads[(model_arn, version.version_identifier)] += 1
+                    return dict(version.document)
+        raise NotFoundError(op, "ResourceNotFoundException", f"{model_arn} not found")
+
     async def _enter(self, op: Operation, key: str) -> None:
         self.calls.append((op, key))
         if self.latency:

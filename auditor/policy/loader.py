@@ -24,7 +24,7 @@ from jsonschema.exceptions import best_match
 
 from auditor.errors import InputFileError, PackError
 from auditor.inputfiles import describe, read_bytes
-from auditor.models import PackRef, PolicyInfo, Severity, Status
+from auditor.models import PackRef, PolicyInfo, ResourceType, Severity, Status
 from auditor.policy.policyset import CompiledPolicy, PolicySet
 from auditor.policy.registry import STRUCTURAL_KEYS, CompileContext, compile_condition, leaf_ops
 from auditor.policy.schema import pack_validator
@@ -549,6 +549,7 @@ def _compile_policy(pack: _RawPack, index: int, params: Mapping[str, Any]) -> Co
         references=tuple(raw.get("references", ())),
         frameworks=frameworks,
         line=pack.lines.line_of(at),
+        resource_type=ResourceType(raw.get("resource", ResourceType.TRAINED_MODEL.value)),
     )
     examples = raw.get("examples", {})
     return CompiledPolicy(

@@ -16,6 +16,7 @@ from auditor.models import (
     PackRef,
     PolicyInfo,
     Resource,
+    ResourceType,
     Result,
     Status,
     VersionVerdict,
@@ -30,6 +31,7 @@ _PASSED: tuple[Status, tuple[Evidence, ...]] = (Status.PASS, ())
 _SKIPPED: tuple[Status, tuple[Evidence, ...]] = (Status.SKIP, ())
 _FAILED = Status.FAIL
 _SKIP_STATUS = Status.SKIP
+_Judge = Callable[[Any], tuple[Status, tuple[Evidence, ...]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +70,10 @@ class PolicySet:
 
     ``policies`` holds every loaded policy (disabled ones too: they are validated and their
     examples run); ``infos`` and verdicts cover the enabled ones, in load order.
+
+    A policy judges only resources of its ``resource`` type: on a resource of another type it
+    is never evaluated and its status is ``skip`` (so a ``trained-model`` policy never fails a
+    collaboration model for a field the collaboration API does not return, and vice versa).
     """
 
     policies: tuple[CompiledPolicy, ...]
@@ -78,6 +84,7 @@ class PolicySet:
     _plan: tuple[tuple[PolicyInfo, Callable[[Any], tuple[Status, tuple[Evidence, ...]]]], ...] = (
         field(init=False)
     )
+    _plans: Mapping[ResourceType, tuple[tuple[PolicyInfo, _Judge | None], ...]] = field(init=False)
 
     def __post_init__(self) -> None:
         enabled = tuple(policy for policy in self.policies if policy.enabled)
@@ -85,6 +92,17 @@ class PolicySet:
         object.__setattr__(self, "infos", tuple(policy.info for policy in enabled))
         plan = tuple((policy.info, policy.judge) for policy in enabled)
         object.__setattr__(self, "_plan", plan)
+        plans = {
+            kind: tuple(
+                (info, judge if info.resource_type is kind else None) for info, judge in plan
+            )
+            for kind in ResourceType
+        }
+        object.__setattr__(self, "_plans", plans)
+
+    def for_type(self, kind: ResourceType) -> tuple[PolicyInfo, ...]:
+        """The enabled policies that judge resources of type ``kind``."""
+        return tuple(info for info in self.infos if info.resource_type is kind)
 
     def __iter__(self) -> Iterator[CompiledPolicy]:
         return iter(self.policies)
@@ -101,7 +119,10 @@ class PolicySet:
         document = version.document
         statuses = bytearray()
         failures: list[Result] = []
-        for info, judge in self._plan:
+        for info, judge in self._plans[version.resource.type]:
+            if judge is None:  # a policy of another resource type: not applied
+                statuses.append(_SKIP)
+                continue
             status, evidence = judge(document)
             if status is _FAILED:
                 statuses.append(_FAIL)
