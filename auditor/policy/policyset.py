@@ -7,7 +7,7 @@ evaluate`` (through ``PolicySet.evaluate``), ``auditor policies test`` and the t
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from auditor.models import (
@@ -69,7 +69,9 @@ class PolicySet:
     """Every loaded policy, ready to evaluate trained model versions.
 
     ``policies`` holds every loaded policy (disabled ones too: they are validated and their
-    examples run); ``infos`` and verdicts cover the enabled ones, in load order.
+    examples run); ``infos`` and verdicts cover the enabled ones whose resource type the run
+    reads (``resource_types``: trained models unless a scan reads collaboration models too,
+    see ``with_resource_types``), in load order.
 
     A policy judges only resources of its ``resource`` type: on a resource of another type it
     is never evaluated and its status is ``skip`` (so a ``trained-model`` policy never fails a
@@ -79,6 +81,7 @@ class PolicySet:
     policies: tuple[CompiledPolicy, ...]
     packs: tuple[PackRef, ...]
     params: Mapping[str, Any]
+    resource_types: frozenset[ResourceType] = frozenset({ResourceType.TRAINED_MODEL})
     enabled: tuple[CompiledPolicy, ...] = field(init=False)
     infos: tuple[PolicyInfo, ...] = field(init=False)
     _plan: tuple[tuple[PolicyInfo, Callable[[Any], tuple[Status, tuple[Evidence, ...]]]], ...] = (
@@ -87,7 +90,11 @@ class PolicySet:
     _plans: Mapping[ResourceType, tuple[tuple[PolicyInfo, _Judge | None], ...]] = field(init=False)
 
     def __post_init__(self) -> None:
-        enabled = tuple(policy for policy in self.policies if policy.enabled)
+        enabled = tuple(
+            policy
+            for policy in self.policies
+            if policy.enabled and policy.info.resource_type in self.resource_types
+        )
         object.__setattr__(self, "enabled", enabled)
         object.__setattr__(self, "infos", tuple(policy.info for policy in enabled))
         plan = tuple((policy.info, policy.judge) for policy in enabled)
@@ -99,6 +106,10 @@ class PolicySet:
             for kind in ResourceType
         }
         object.__setattr__(self, "_plans", plans)
+
+    def with_resource_types(self, kinds: frozenset[ResourceType]) -> PolicySet:
+        """The same policies, evaluating the enabled ones of every type in ``kinds``."""
+        return replace(self, resource_types=kinds)
 
     def for_type(self, kind: ResourceType) -> tuple[PolicyInfo, ...]:
         """The enabled policies that judge resources of type ``kind``."""
