@@ -46,13 +46,14 @@ from auditor.atomic import (
 from auditor.audit import ReportBuilder, ReportOptions
 from auditor.baseline import diff_json, diff_reports, render_diff_text
 from auditor.crawler import DEFAULT_CONCURRENCY, CrawlConfig, CrawlScope, redact
-from auditor.demo import DemoSettings, demo_environment, running_emulator
+from auditor.crawler.collaboration import CollaborationClaims
+from auditor.demo import DemoSettings, collaboration_line, demo_environment, running_emulator
 from auditor.errors import AuditorError, ReportInputError, UsageError
 from auditor.history import record_run, trend
 from auditor.inputfiles import MAX_REPORT_BYTES, open_input, seekable_or_buffered
 from auditor.inputs import read_input
 from auditor.merge import merge_reports
-from auditor.models import ErrorScope, Gate, Report, ScanError, Severity
+from auditor.models import ErrorScope, Gate, Report, ResourceType, ScanError, Severity
 from auditor.policy import (
     MissingExamples,
     PolicySet,
@@ -250,6 +251,13 @@ def _add_scan_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--latest-only", action="store_true", help="audit only each model's latest version"
+    )
+    parser.add_argument(
+        "--collaboration-models",
+        action="store_true",
+        help="also audit the models other members trained in each membership's collaboration "
+        "(ListCollaborationTrainedModels / GetCollaborationTrainedModel), against the "
+        "collaboration-trained-model policies",
     )
     parser.add_argument(
         "--concurrency",
@@ -666,6 +674,13 @@ def cmd_scan(args: argparse.Namespace) -> int:
             raise UsageError(f"--model: not a Clean Rooms ML trained model ARN: {arn!r}")
     if args.external_id and not args.org:
         raise UsageError("--external-id goes with --org (an accounts file names its own)")
+    if args.collaboration_models and (args.model or args.membership):
+        raise UsageError(
+            "--collaboration-models reads the collaborations of the memberships a scan lists: "
+            "it does not combine with --model or --membership"
+        )
+    if args.collaboration_models:
+        policy_set = policy_set.with_resource_types(frozenset(ResourceType))
     settings = ScanSettings(
         regions=tuple(args.region),
         profile=args.profile,
@@ -680,6 +695,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
             memberships=tuple(args.membership),
             model_arns=tuple(args.model),
             latest_only=args.latest_only,
+            collaboration_models=args.collaboration_models,
+            collaboration_claims=CollaborationClaims() if args.collaboration_models else None,
         ),
         crawl=CrawlConfig(concurrency=args.concurrency, deadline=args.timeout),
     )
@@ -704,13 +721,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
             f"{len(fleet.models)} models in {len(fleet.memberships)} memberships; "
             f"{demo.rate:g} requests/s per operation (the scanner is not told)"
         )
+        others = fleet.collaboration_models
+        _say(
+            f"emulator: and {sum(len(m.versions) for m in others)} versions of {len(others)} "
+            "models other members trained in those collaborations"
+        )
         started = time.monotonic()
+        view = CrawlScope(collaboration_models=True, collaboration_claims=CollaborationClaims())
+        policy_set = policy_set.with_resource_types(frozenset(ResourceType))
         with demo_environment(server.endpoint_url):
-            report = _scan_report(args, policy_set, options, ScanSettings())
+            report = _scan_report(args, policy_set, options, ScanSettings(scope=view))
         wall = time.monotonic() - started
         calls = server.counters.snapshot()
     code = _finish(report, args)
-    read = report.summary().versions
+    read = sum(1 for v in report.verdicts if v.resource.type is ResourceType.TRAINED_MODEL)
     floor = fleet.version_count / demo.rate
     _say(
         f"scanner: read {read} of {fleet.version_count} versions "
@@ -723,6 +747,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"retried; by operation: "
         f"{', '.join(f'{op} {n}' for op, n in sorted(calls['operations'].items()))}"
     )
+    _say(collaboration_line(report))
     _say(f"gate exit code would be {code} (the demo itself exits 0)")
     return EXIT_OK
 

@@ -102,6 +102,7 @@ def _resource_entry(verdict: VersionVerdict) -> list[str]:
         resource.account or "",
         resource.region or "",
         resource.status or "",
+        str(resource.type),
     ]
 
 

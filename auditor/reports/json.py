@@ -87,7 +87,9 @@ def resource_json(resource: Resource) -> str:
         f'"collaboration_id":{_string(resource.collaboration_id)},'
         f'"account":{_string(resource.account)},'
         f'"region":{_string(resource.region)},'
-        f'"status":{_string(resource.status)}}}'
+        f'"status":{_string(resource.status)},'
+        f'"type":"{resource.type}",'
+        f'"creator_account":{_string(resource.creator_account)}}}'
     )
 
 
@@ -177,6 +179,7 @@ def _head(report: Report) -> str:
             "references": list(policy.references),
             "frameworks": {name: list(ids) for name, ids in policy.frameworks.items()},
             "line": policy.line,
+            "resource_type": str(policy.resource_type),
         }
         for policy in report.policies
     ]

@@ -35,6 +35,7 @@ from auditor.models import (
     PriorOutcome,
     Report,
     Resource,
+    ResourceType,
     Result,
     ResultIds,
     ScanError,
@@ -149,6 +150,9 @@ _RESOURCE_KEYS = frozenset(
         "status",
     )
 )
+# written since resources have types (``type``, ``creator_account``); older reports lack them
+_RESOURCE_KEYS_WITH_TYPE = _RESOURCE_KEYS | {"type", "creator_account"}
+_RESOURCE_TYPES = frozenset(kind.value for kind in ResourceType)
 _EVIDENCE_KEYS = frozenset(("path", "actual", "expected", "message", "kind"))
 _EVIDENCE_KINDS = frozenset(kind.value for kind in EvidenceKind)
 _WAIVER_STRINGS = ("policy", "resource", "version", "reason", "expires", "approved_by")
@@ -224,11 +228,13 @@ def _result_is_valid(item: Any) -> bool:
 
 
 def _resource_is_valid(resource: dict[str, Any]) -> bool:
-    return (
-        resource.keys() == _RESOURCE_KEYS
-        and type(resource["arn"]) is str
-        and _STRING_OR_NULL.issuperset(map(type, resource.values()))
-    )
+    keys = resource.keys()
+    if keys == _RESOURCE_KEYS_WITH_TYPE:
+        if resource["type"] not in _RESOURCE_TYPES:
+            return False
+    elif keys != _RESOURCE_KEYS:
+        return False
+    return type(resource["arn"]) is str and _STRING_OR_NULL.issuperset(map(type, resource.values()))
 
 
 def _evidence_is_valid(evidence: list[Any]) -> bool:
@@ -501,6 +507,9 @@ class _Loader:
                     references=tuple(item.get("references", ())),
                     frameworks={k: tuple(v) for k, v in item.get("frameworks", {}).items()},
                     line=item.get("line"),
+                    resource_type=ResourceType(
+                        item.get("resource_type", ResourceType.TRAINED_MODEL.value)
+                    ),
                 )
                 for item in listed
             )
@@ -534,6 +543,8 @@ class _Loader:
                 account=doc["account"],
                 region=doc["region"],
                 status=doc["status"],
+                type=ResourceType(doc.get("type", ResourceType.TRAINED_MODEL.value)),
+                creator_account=doc.get("creator_account"),
             )
         return known
 

@@ -7,7 +7,7 @@ import re
 from collections import Counter
 
 from auditor.models import BaselineState, PriorOutcome, Report, Result
-from auditor.reports._text import SEVERITIES, failure_message, gate_verdict, visible
+from auditor.reports._text import SEVERITIES, failure_message, gate_verdict, type_suffix, visible
 
 MAX_FAILURES = 50
 MAX_ERRORS = 20
@@ -138,7 +138,7 @@ def _render(report: Report, max_rows: int) -> str:
             resource = result.resource
             lines.append(
                 f"| {result.severity} | {cell(result.policy_id)} "
-                f"| {cell(resource.name or resource.arn)} "
+                f"| {cell((resource.name or resource.arn) + type_suffix(resource))} "
                 f"| {cell(resource.version_identifier or '-')} "
                 f"| {cell(waiver.reason)} | {cell(waiver.approved_by)} "
                 f"| {waiver.expires.isoformat()} |"
@@ -224,7 +224,8 @@ def _baseline_lines(report: Report, unwaived: list[Result], max_rows: int) -> li
             state = _PRIOR_WORDS[item.outcome] + (" (waived)" if item.waiver else "")
             lines.append(
                 f"| {state} | {item.severity} | {md(item.policy_id)} "
-                f"| {md(resource.name or resource.arn)} | {md(resource.version_identifier or '-')} "
+                f"| {md((resource.name or resource.arn) + type_suffix(resource))} "
+                f"| {md(resource.version_identifier or '-')} "
                 f"| {md(item.reason)} |"
             )
         if len(items) > max_rows:
@@ -235,6 +236,7 @@ def _baseline_lines(report: Report, unwaived: list[Result], max_rows: int) -> li
 def _failure_row(result: Result) -> str:
     resource = result.resource
     return (
-        f"| {result.severity} | {cell(result.policy_id)} | {cell(resource.name or resource.arn)} "
+        f"| {result.severity} | {cell(result.policy_id)} "
+        f"| {cell((resource.name or resource.arn) + type_suffix(resource))} "
         f"| {cell(resource.version_identifier or '-')} | {cell(failure_message(result))} |"
     )
