@@ -5,6 +5,7 @@ every action the policy allows is used by some variant."""
 from __future__ import annotations
 
 import json
+import random
 from dataclasses import replace
 from importlib import resources
 from typing import Any
@@ -14,9 +15,18 @@ import pytest
 
 from auditor.crawler import CrawlScope
 from auditor.emulator import EmulatorConfig, Fault, FaultKind
-from auditor.fleet import Fleet
+from auditor.fleet import Fleet, collaboration_fleet_models
 
 from ..reliability.conftest import FAST, run_crawl
+
+# What a scan calls without and with --collaboration-models: nothing else, ever.
+OWN_OPERATIONS = {
+    "ListMemberships",
+    "ListTrainedModels",
+    "ListTrainedModelVersions",
+    "GetTrainedModel",
+}
+COLLABORATION_OPERATIONS = {"ListCollaborationTrainedModels", "GetCollaborationTrainedModel"}
 
 # botocore service name -> IAM service prefix
 IAM_PREFIXES = {"cleanrooms": "cleanrooms", "cleanroomsml": "cleanrooms-ml"}
@@ -66,6 +76,10 @@ def test_every_call_of_every_scan_variant_is_allowed_and_every_allowed_action_us
     allowed = allowed_actions(shipped_policy())
     model = fleet.models[0]
     membership = fleet.memberships[1].id
+    others = collaboration_fleet_models(random.Random(2), fleet.memberships, count=6)
+    fleet = replace(fleet, collaboration_models=others)
+    view = CrawlScope(collaboration_models=True)
+    denied_collaboration = fleet.memberships[0].collaboration_id
     variants: list[tuple[EmulatorConfig, CrawlScope, Any]] = [
         (EmulatorConfig(page_cap=2), CrawlScope(), FAST),
         (EmulatorConfig(), CrawlScope(latest_only=True), FAST),
@@ -81,12 +95,26 @@ def test_every_call_of_every_scan_variant_is_allowed_and_every_allowed_action_us
             CrawlScope(),
             FAST,
         ),
+        (EmulatorConfig(page_cap=2), view, FAST),
+        (
+            EmulatorConfig(
+                deny_collaborations=frozenset({denied_collaboration}),
+                faults={"GetCollaborationTrainedModel": Fault(FaultKind.NOT_JSON, times=1)},
+            ),
+            view,
+            FAST,
+        ),
     ]
     used: set[str] = set()
     for emulator, scope, config in variants:
         outcome = run_crawl(aws_env, fleet, emulator, config, scope)
         counters = outcome.counters
         assert counters["refused"] == {}, "the emulator refused an operation it does not serve"
+        called = set(counters["operations"])
+        if scope.collaboration_models:
+            assert called == OWN_OPERATIONS | COLLABORATION_OPERATIONS, called
+        else:
+            assert called <= OWN_OPERATIONS, called
         for operation in counters["operations"]:
             actions = iam_actions_for(operation)
             assert actions <= allowed, f"{scope}: {operation} needs {actions - allowed}"
