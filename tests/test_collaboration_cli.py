@@ -24,7 +24,7 @@ FLEET = generate_fleet(
     seed=41, memberships=2, models=6, versions_per_model=(1, 2), collaboration_models=12
 )
 COLLABORATION = "collaboration-trained-model"
-FORMATS = "json,csv,sarif,junit,markdown,html"
+FORMATS = "json,csv,sarif,junit,markdown,html,asff"
 
 
 def serve(monkeypatch: pytest.MonkeyPatch, config: EmulatorConfig | None = None) -> EmulatorServer:
@@ -83,6 +83,7 @@ def test_other_members_models_are_judged_by_their_own_policies(
         key = (resource["arn"], resource["version_identifier"])
         failed.setdefault(key, set())
         assert resource["creator_account"] in {"444455556666", "555566667777", "777788889999"}
+        assert resource["account"] == FLEET.memberships[0].account  # the scanned account
         if types[result["policy_id"]] != COLLABORATION:
             assert result["status"] == "skip", result["policy_id"]  # never a kmsKeyArn failure
         elif result["status"] == "fail":
@@ -111,6 +112,15 @@ def test_other_members_models_are_judged_by_their_own_policies(
     # Markdown escapes the brackets, which render as they are
     assert f"\\[{COLLABORATION}\\]" in (out / "report.md").read_text()
     assert COLLABORATION in (out / "report.html").read_text()
+    # a finding about another member's model belongs to the scanned account, which saw it
+    findings = json.loads((out / "report.asff.json").read_text())["Findings"]
+    partner = [
+        f
+        for f in findings
+        if f["Resources"][0]["Details"]["Other"].get("ResourceType") == COLLABORATION
+    ]
+    assert partner
+    assert {f["AwsAccountId"] for f in partner} == {FLEET.memberships[0].account}
 
 
 def test_without_the_flag_nothing_of_the_collaboration_view_is_read_or_reported(

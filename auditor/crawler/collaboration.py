@@ -203,7 +203,9 @@ class CollaborationView:
                 return True
             self.seen.add((read.arn, read_version))
             read = replace(read, version_identifier=read_version)
-        await host.out.send(ModelVersion(resource=_resource(document, read), document=document))
+        await host.out.send(
+            ModelVersion(resource=_resource(document, read, host.api.region), document=document)
+        )
         if not checked.conforms:
             malformed = MalformedResponseError(str(op), MALFORMED_RESPONSE, redact(checked.message))
             await self._fail(ErrorScope.COLLABORATION_MODEL, op, malformed, read.listing, read)
@@ -269,7 +271,7 @@ def _own(item: Mapping[str, Any], listing: CollaborationListing) -> bool:
     return listing.account is not None and item.get("creatorAccountId") == listing.account
 
 
-def _resource(document: Mapping[str, Any], read: CollaborationRead) -> Resource:
+def _resource(document: Mapping[str, Any], read: CollaborationRead, region: str) -> Resource:
     arn = _str_or_none(document.get("trainedModelArn")) or read.arn
     if arn != read.arn:  # the listing named the model; a body naming another is untrusted
         arn = read.arn
@@ -280,8 +282,10 @@ def _resource(document: Mapping[str, Any], read: CollaborationRead) -> Resource:
         name=_interned(document.get("name")),
         membership_id=_str_or_none(document.get("membershipIdentifier")),
         collaboration_id=read.listing.collaboration_id,
-        account=_interned(_arn_field(arn, 4)),
-        region=_interned(_arn_field(arn, 3)),
+        # the scanned account that saw it (its reports and findings are that account's);
+        # the member that trained it is ``creator_account``
+        account=read.listing.account or _interned(_arn_field(arn, 4)),
+        region=region,
         status=_interned(document.get("status")),
         type=ResourceType.COLLABORATION_TRAINED_MODEL,
         creator_account=_interned(document.get("creatorAccountId")),

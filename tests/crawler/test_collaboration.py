@@ -44,6 +44,7 @@ def scan(
     emulator: EmulatorConfig,
     scopes: list[CrawlScope],
     config: CrawlConfig,
+    stats: CrawlStats | None = None,
 ) -> tuple[Items, dict[str, object]]:
     """Run one crawl per scope (in turn, as the accounts of one scan) against one server."""
     with EmulatorServer(fleet, emulator) as server:
@@ -54,7 +55,7 @@ def scan(
             items: Items = []
             async with open_aws_api(max_pool_connections=config.concurrency) as api:
                 for scope in scopes:
-                    found = await collect(api, scope, config=config, stats=CrawlStats())
+                    found = await collect(api, scope, config=config, stats=stats or CrawlStats())
                     items.extend(i for i in found if isinstance(i, ModelVersion | ScanError))
             return items
 
@@ -191,12 +192,61 @@ def test_throttling_and_failing_reads_lose_nothing(
             collaboration: Fault(FaultKind.RESET, times=6),
         },
     )
-    items, counters = scan(aws_env, collab_fleet, emulator, [VIEW], fast)
+    stats = CrawlStats()
+    items, counters = scan(aws_env, collab_fleet, emulator, [VIEW], fast, stats)
     assert errors_of(items) == []
     assert sorted(collaboration_reads(items)) == sorted(other_keys(collab_fleet))
+    assert stats.deferred >= 2  # the flaky read and the collaboration's cut listing
+    assert stats.passes >= 2
     throttled = counters["throttled"]
     assert isinstance(throttled, dict)
     assert throttled.get(GET, 0) + throttled.get(LIST, 0) > 0
     statuses = counters["statuses"]
     assert isinstance(statuses, dict)
     assert statuses[GET].get("503", 0) == 8
+
+
+def test_a_read_failing_in_every_pass_is_an_error_naming_its_version(
+    aws_env: pytest.MonkeyPatch, collab_fleet: Fleet, fast: CrawlConfig
+) -> None:
+    model = collab_fleet.collaboration_models[2]
+    version = model.versions[0].version_identifier
+    emulator = EmulatorConfig(faults={f"{model.arn}#{version}": Fault(FaultKind.SERVER_ERROR)})
+    items, _ = scan(aws_env, collab_fleet, emulator, [VIEW], fast)
+    errors = errors_of(items)
+    assert len(errors) == 1
+    error = errors[0]
+    assert error.scope is ErrorScope.COLLABORATION_MODEL
+    assert error.operation == GET
+    assert (error.resource_arn, error.version_identifier) == (model.arn, version)
+    assert "still failing after" in error.message
+    assert error.attempts == fast.retry.failure_attempts * (1 + fast.retry.deferred_passes)
+    expected = other_keys(collab_fleet) - {(model.arn, version)}
+    assert sorted(collaboration_reads(items)) == sorted(expected)
+
+
+def test_a_malformed_collaboration_record_is_judged_and_reported(
+    aws_env: pytest.MonkeyPatch, collab_fleet: Fleet, fast: CrawlConfig
+) -> None:
+    model = collab_fleet.collaboration_models[3]
+    key = f"{model.arn}#{model.versions[0].version_identifier}"
+    fields = {"stoppingCondition.maxRuntimeInSeconds": "3600", "creatorAccountId": 444455556666}
+    emulator = EmulatorConfig(faults={key: Fault(FaultKind.WRONG_TYPES, fields=fields)})
+    items, _ = scan(aws_env, collab_fleet, emulator, [VIEW], fast)
+    errors = errors_of(items)
+    assert len(errors) == 1
+    error = errors[0]
+    assert error.scope is ErrorScope.COLLABORATION_MODEL
+    assert error.code == "MalformedResponse"
+    assert "stoppingCondition.maxRuntimeInSeconds: expected integer" in error.message
+    assert "creatorAccountId: expected string" in error.message
+    # still judged, as sent: the mistyped values are what policies see (and fail closed on)
+    judged = [
+        i
+        for i in items
+        if isinstance(i, ModelVersion)
+        and f"{i.resource.arn}#{i.resource.version_identifier}" == key
+    ]
+    assert len(judged) == 1
+    assert judged[0].document["stoppingCondition"] == {"maxRuntimeInSeconds": "3600"}
+    assert judged[0].resource.creator_account is None  # not a string: not an account
