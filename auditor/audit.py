@@ -13,6 +13,7 @@ from auditor.models import (
     ListingComplete,
     ModelVersion,
     Report,
+    ResourceType,
     ScanError,
     ScanFilters,
     ScanInfo,
@@ -62,13 +63,30 @@ class ReportBuilder:
         self.verdicts: list[VersionVerdict] = []
         self.errors: list[ScanError] = []
         self.listed_in_full: dict[ListingComplete, None] = {}
+        # A model one scanned account trained is, to another scanned account in the same
+        # collaboration, another member's model: it is reported once, as its owner's
+        # trained-model (read with GetTrainedModel, which tells more), whichever comes first.
+        self._own: set[tuple[str, str | None]] = set()
+        self._shared: dict[tuple[str, str | None], int] = {}  # key -> index in verdicts
+        self._dropped: set[int] = set()
 
     def add(self, item: ModelVersion | ScanError | ListingComplete) -> None:
         if isinstance(item, ScanError):
             self.errors.append(item)
         elif isinstance(item, ListingComplete):
             self.listed_in_full[item] = None
+        elif item.resource.type is ResourceType.TRAINED_MODEL:
+            key = item.resource.key
+            self._own.add(key)
+            shared = self._shared.pop(key, None)
+            if shared is not None:
+                self._dropped.add(shared)
+            self.verdicts.append(self.policy_set.evaluate(item))
         else:
+            key = item.resource.key
+            if key in self._own or key in self._shared:
+                return
+            self._shared[key] = len(self.verdicts)
             self.verdicts.append(self.policy_set.evaluate(item))
 
     def add_all(self, items: Iterable[ModelVersion | ScanError | ListingComplete]) -> None:
@@ -86,7 +104,10 @@ class ReportBuilder:
         """The report; ``complete`` only when everything was read and nothing failed."""
         regions = set(self.regions)
         accounts = set(self.accounts)
-        for verdict in self.verdicts:
+        verdicts = self.verdicts
+        if self._dropped:
+            verdicts = [v for i, v in enumerate(verdicts) if i not in self._dropped]
+        for verdict in verdicts:
             if verdict.resource.region:
                 regions.add(verdict.resource.region)
             if verdict.resource.account:
@@ -118,7 +139,7 @@ class ReportBuilder:
             tool_version=__version__,
             scan=scan,
             policies=self.policy_set.infos,
-            verdicts=tuple(self.verdicts),
+            verdicts=tuple(verdicts),
             errors=tuple(self.errors),
             gate=options.gate,
         )

@@ -419,6 +419,9 @@ async def run_scan(
     if settings.max_parallel < 1:
         raise UsageError(f"max_parallel must be at least 1, got {settings.max_parallel}")
     targets = await _targets(settings, session)
+    claims = settings.scope.collaboration_claims
+    if claims is not None:  # a scanned account's models are read as its own, not a partner's
+        claims.scanned_accounts.update(target.account_id for target in targets if target)
     planned = plan_units(targets, regions, session, settings, every_region)
     accounts = {
         target.account_id: _Account(session, target, settings) for target in targets if target

@@ -50,6 +50,9 @@ class CollaborationClaims:
 
     def __init__(self) -> None:
         self._claimed: set[str] = set()
+        # the accounts the scan reads itself (``--accounts``/``--org``): their models are
+        # audited as their own trained models, so the view skips them
+        self.scanned_accounts: set[str] = set()
 
     def claim(self, collaboration_id: str) -> bool:
         """True for the first caller of a collaboration id, False for every later one."""
@@ -155,7 +158,7 @@ class CollaborationView:
                     malformed = _malformed(op, "summary has no trainedModelArn")
                     await self._fail(ErrorScope.COLLABORATION, op, malformed, listing)
                     continue
-                if _own(item, listing):
+                if _own(item, listing, self.claims.scanned_accounts):
                     continue
                 version = _str_or_none(item.get("versionIdentifier"))
                 if version is not None:
@@ -264,11 +267,15 @@ class CollaborationView:
         )
 
 
-def _own(item: Mapping[str, Any], listing: CollaborationListing) -> bool:
-    """A model the scanned account trained itself (read by the crawl with GetTrainedModel)."""
+def _own(item: Mapping[str, Any], listing: CollaborationListing, scanned: set[str]) -> bool:
+    """A model the scanned account (or another account of the scan) trained itself: read by
+    the crawl with GetTrainedModel."""
     if item.get("membershipIdentifier") == listing.membership_id:
         return True
-    return listing.account is not None and item.get("creatorAccountId") == listing.account
+    creator = item.get("creatorAccountId")
+    if not isinstance(creator, str) or not creator:
+        return False  # no creator to tell by: read it (its record is checked)
+    return creator == listing.account or creator in scanned
 
 
 def _resource(document: Mapping[str, Any], read: CollaborationRead, region: str) -> Resource:
