@@ -183,7 +183,10 @@
       badge(sevCell, p[2], "sev sev-" + (RANK[p[2]] === undefined ? "info" : p[2]));
       var pc = cell(tr, p[0], "mono policy"); pc.title = visible(p[1]);
       var nc = cell(tr, r[2], "name");
-      if (r[7] && r[7] !== "trained-model") { badge(nc, r[7], "tag resource-type"); }
+      if (r[7] && r[7] !== "trained-model") {
+        nc.appendChild(document.createTextNode(" "));
+        badge(nc, r[7], "tag resource-type");
+      }
       cell(tr, r[1], "mono version");
       cell(tr, r[3], "mono membership");
       cell(tr, (r[4] + " " + r[5]).trim());
