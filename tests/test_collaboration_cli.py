@@ -12,13 +12,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
+import xmlschema
 from junitparser import JUnitXml
 
 from auditor.cli import main
 from auditor.emulator import EmulatorConfig, EmulatorServer
 from auditor.fleet import generate_fleet
 from auditor.reports.load import validate_report_document
+from tests.reports.canned import SCHEMAS, load_sarif_schema
 
 FLEET = generate_fleet(
     seed=41, memberships=2, models=6, versions_per_model=(1, 2), collaboration_models=12
@@ -103,6 +106,10 @@ def test_other_members_models_are_judged_by_their_own_policies(
     creators = {row["creator_account"] for row in rows if row["resource_type"] == COLLABORATION}
     assert creators == {"444455556666", "555566667777", "777788889999"}
     sarif = json.loads((out / "report.sarif").read_text())
+    jsonschema.Draft4Validator(load_sarif_schema()).validate(sarif)
+    xmlschema.XMLSchema10(str(SCHEMAS / "junit-10.xsd")).validate(
+        (out / "report.junit.xml").read_text(encoding="utf-8")
+    )
     kinds = {r["properties"]["resourceType"] for r in sarif["runs"][0]["results"]}
     assert kinds == {"trained-model", COLLABORATION}
     names = {
