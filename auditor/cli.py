@@ -783,7 +783,9 @@ def cmd_policies(args: argparse.Namespace) -> int:
         else:
             for row in rows:
                 state = "" if row.enabled else "  (disabled)"
-                _say(f"{row.id:34} {row.severity.value:8} {row.title}{state}")
+                if row.resource_type is not ResourceType.TRAINED_MODEL:
+                    state += f"  [{row.resource_type}]"
+                _say(f"{row.id:38} {row.severity.value:8} {row.title}{state}")
         return EXIT_OK
     policy_set = load_packs(args.policies or [default_pack_path()], {})
     if command == "validate":

@@ -16,7 +16,7 @@ import pytest
 from auditor.documents import COLLABORATION_OPERATION, check_document
 from auditor.errors import PackError
 from auditor.models import ModelVersion, Resource, ResourceType, Status
-from auditor.policy import PolicySet, default_pack_path, load_packs
+from auditor.policy import PolicySet, default_pack_path, list_policies, load_packs
 
 from .conftest import COMPLIANT
 from .test_shipped_pack import FAIL, PASS, SKIP, gone, put
@@ -98,6 +98,8 @@ def test_every_shipped_policy_declares_its_type(shipped: PolicySet) -> None:
     assert set(MISSING_AND_MISTYPED) == {
         policy.id for policy in shipped if policy.info.resource_type is COLLABORATION
     }
+    rows = {row.id: row.resource_type for row in list_policies(shipped)}
+    assert rows == {policy.id: policy.info.resource_type for policy in shipped}
 
 
 def test_a_plain_run_evaluates_trained_model_policies_only(shipped: PolicySet) -> None:
