@@ -674,10 +674,10 @@ def cmd_scan(args: argparse.Namespace) -> int:
             raise UsageError(f"--model: not a Clean Rooms ML trained model ARN: {arn!r}")
     if args.external_id and not args.org:
         raise UsageError("--external-id goes with --org (an accounts file names its own)")
-    if args.collaboration_models and (args.model or args.membership):
+    if args.collaboration_models and args.model:
         raise UsageError(
-            "--collaboration-models reads the collaborations of the memberships a scan lists: "
-            "it does not combine with --model or --membership"
+            "--collaboration-models reads the collaborations of memberships: it does not "
+            "combine with --model (use --membership)"
         )
     if args.collaboration_models:
         policy_set = policy_set.with_resource_types(frozenset(ResourceType))

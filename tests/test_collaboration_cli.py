@@ -169,36 +169,42 @@ def test_a_denied_collaboration_is_an_error_in_its_scope_and_exit_3(
     assert "collaboration" in (tmp_path / "out" / "report.md").read_text()
 
 
-@pytest.mark.parametrize(
-    "narrowing",
-    [
-        ["--membership", "x"],
-        [
-            "--model",
-            "arn:aws:cleanrooms-ml:us-east-1:111122223333:membership/11111111-2222-3333-4444-555555555555/trained-model/a",
-        ],
-    ],
-)
-def test_the_view_does_not_combine_with_a_narrowed_scope(
-    emulator: EmulatorServer,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    narrowing: list[str],
+def test_the_view_does_not_combine_with_model_arns(
+    emulator: EmulatorServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = main(
-        [
-            "scan",
-            "--quiet",
-            "--output-dir",
-            str(tmp_path / "o"),
-            "--collaboration-models",
-            *narrowing,
-        ]
-    )
+    arn = FLEET.models[0].arn
+    argv = ["scan", "--quiet", "--output-dir", str(tmp_path / "o"), "--collaboration-models"]
+    code = main([*argv, "--model", arn])
     assert code == 2
     assert "--collaboration-models" in capsys.readouterr().err
     assert not (tmp_path / "o" / "report.json").exists()
     assert emulator.counters.snapshot()["total"] == 0
+
+
+def test_with_membership_only_its_collaboration_is_read(
+    emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    chosen = FLEET.memberships[1]
+    code, report = scan(tmp_path, "--collaboration-models", "--membership", chosen.id)
+    assert report["errors"] == []
+    assert code in (0, 1)
+    shared = {
+        (r["resource"]["arn"], r["resource"]["version_identifier"])
+        for r in report["results"]
+        if r["resource"]["type"] == COLLABORATION
+    }
+    assert shared == {
+        (m.arn, v.version_identifier)
+        for m in FLEET.collaboration_models_of(chosen.collaboration_id)
+        for v in m.versions
+    }
+    own = {
+        r["resource"]["arn"] for r in report["results"] if r["resource"]["type"] != COLLABORATION
+    }
+    assert own == {m.arn for m in FLEET.models_of(chosen.id)}
+    snapshot = emulator.counters.snapshot()
+    assert snapshot["resources"]["ListCollaborationTrainedModels"] == {chosen.collaboration_id: 1}
+    assert snapshot["operations"]["ListMemberships"] == 1  # to find its collaboration
 
 
 def test_the_demo_says_what_the_collaboration_view_found(

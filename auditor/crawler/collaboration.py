@@ -2,7 +2,8 @@
 
 ``auditor scan --collaboration-models`` adds two stages beside the crawl's own pipeline::
 
-    each collaboration of a listed membership (ListMemberships' ``collaborationId``)
+    each collaboration of a listed membership (ListMemberships' ``collaborationId``; with
+    ``--membership``, ListMemberships is read only to find those memberships' collaborations)
       -> ListCollaborationTrainedModels (paged; once per collaboration per scan)
       -> GetCollaborationTrainedModel (each model version listed, other members' only)
       -> ModelVersion (resource type ``collaboration-trained-model``) | ScanError

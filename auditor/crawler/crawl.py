@@ -425,6 +425,9 @@ class _Crawler:
                 self.seen_memberships.add(membership_id)
                 self.stats.memberships += 1
                 work.models.append(_ModelsListing(_Membership(membership_id)))
+            if self.scope.collaboration_models:
+                # ListMemberships (every status) only to find those memberships' collaborations
+                work.memberships.append(_MembershipsListing(None))
         else:
             for status in self.config.membership_statuses or (None,):
                 work.memberships.append(_MembershipsListing(status))
@@ -483,37 +486,53 @@ class _Crawler:
         async def page_of(token: str | None) -> Page:
             return await self.api.list_memberships(status=listing.status, next_token=token)
 
+        scoped = frozenset(self.scope.memberships)  # --membership: listed for collaborations
+
         async def on_page(page: Page) -> None:
             for item in page.items:
                 membership_id = item.get("id")
                 if not isinstance(membership_id, str) or not membership_id:
                     await self._fail(ErrorScope.REGION, op, _malformed(op, "summary has no id"))
                     continue
-                if membership_id in self.seen_memberships:  # a restarted listing offers it again
-                    continue
-                self.seen_memberships.add(membership_id)
-                self.stats.memberships += 1
                 arn = item.get("arn")
                 membership = _Membership(
                     membership_id,
                     account=_arn_field(arn if isinstance(arn, str) else None, 4),
                     collaboration_id=_str_or_none(item.get("collaborationId")),
                 )
+                if scoped:
+                    if membership_id in scoped:
+                        await self._collaboration_of(item, membership, collaborations)
+                    continue
+                if membership_id in self.seen_memberships:  # a restarted listing offers it again
+                    continue
+                self.seen_memberships.add(membership_id)
+                self.stats.memberships += 1
                 await send.send(_ModelsListing(membership))
-                if self.scope.collaboration_models and membership.collaboration_id:
-                    collaboration_arn = item.get("collaborationArn")
-                    found = CollaborationListing(
-                        membership.collaboration_id,
-                        membership.id,
-                        account=membership.account,
-                        collaboration_arn=_str_or_none(collaboration_arn),
-                    )
-                    await self.collaboration.found(found, collaborations)
+                await self._collaboration_of(item, membership, collaborations)
 
         try:
             await self._each_page(op, listing.cursor, page_of, on_page)
         except ApiError as error:
             await self._unreadable(listing, op, error)
+
+    async def _collaboration_of(
+        self,
+        item: Mapping[str, Any],
+        membership: _Membership,
+        send: MemoryObjectSendStream[CollaborationListing],
+    ) -> None:
+        """With --collaboration-models, hand a listed membership's collaboration to the view
+        (which reads each collaboration once)."""
+        if not self.scope.collaboration_models or membership.collaboration_id is None:
+            return
+        listing = CollaborationListing(
+            membership.collaboration_id,
+            membership.id,
+            account=membership.account,
+            collaboration_arn=_str_or_none(item.get("collaborationArn")),
+        )
+        await self.collaboration.found(listing, send)
 
     # --- stage 2: models --------------------------------------------------------------------
 

@@ -96,6 +96,7 @@ def test_every_call_of_every_scan_variant_is_allowed_and_every_allowed_action_us
             FAST,
         ),
         (EmulatorConfig(page_cap=2), view, FAST),
+        (EmulatorConfig(), replace(view, memberships=(membership,)), FAST),
         (
             EmulatorConfig(
                 deny_collaborations=frozenset({denied_collaboration}),
