@@ -250,3 +250,40 @@ def test_a_malformed_collaboration_record_is_judged_and_reported(
     assert len(judged) == 1
     assert judged[0].document["stoppingCondition"] == {"maxRuntimeInSeconds": "3600"}
     assert judged[0].resource.creator_account is None  # not a string: not an account
+
+
+def test_a_refused_token_restarts_the_listing_once_and_reads_nothing_twice(
+    aws_env: pytest.MonkeyPatch, collab_fleet: Fleet, fast: CrawlConfig
+) -> None:
+    collaboration = collab_fleet.collaboration_models[0].collaboration_id
+    emulator = EmulatorConfig(
+        page_cap=2, faults={collaboration: Fault(FaultKind.REJECT_TOKEN, times=1)}
+    )
+    stats = CrawlStats()
+    items, counters = scan(aws_env, collab_fleet, emulator, [VIEW], fast, stats)
+    assert errors_of(items) == []
+    assert stats.restarts == 1
+    expected = other_keys(collab_fleet)
+    assert sorted(collaboration_reads(items)) == sorted(expected)
+    assert fetched(counters, GET) == {f"{arn}#{version}": 1 for arn, version in expected}
+
+
+def test_a_listing_that_pages_in_a_loop_ends_with_an_error_for_that_collaboration(
+    aws_env: pytest.MonkeyPatch, collab_fleet: Fleet, fast: CrawlConfig
+) -> None:
+    looping = collab_fleet.memberships[0]
+    emulator = EmulatorConfig(
+        page_cap=2, faults={looping.collaboration_id: Fault(FaultKind.REPEAT_TOKEN)}
+    )
+    items, _ = scan(aws_env, collab_fleet, emulator, [VIEW], fast)
+    errors = errors_of(items)
+    assert [(e.scope, e.code, e.membership_id) for e in errors] == [
+        (ErrorScope.COLLABORATION, "PaginationLoop", looping.id)
+    ]
+    others = {
+        (m.arn, v.version_identifier)
+        for m in collab_fleet.collaboration_models
+        if m.collaboration_id != looping.collaboration_id
+        for v in m.versions
+    }
+    assert others <= set(collaboration_reads(items))
