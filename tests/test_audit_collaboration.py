@@ -16,8 +16,7 @@ from auditor.policy import default_pack_path, load_packs
 from auditor.reports.json import render_json
 from auditor.reports.load import load_report
 
-from .policy.conftest import COMPLIANT
-from .policy.test_resource_types import COLLABORATION_COMPLIANT
+from .policy.conftest import COLLABORATION_COMPLIANT, COMPLIANT
 
 BOTH = frozenset(ResourceType)
 ARN = str(COMPLIANT["trainedModelArn"])

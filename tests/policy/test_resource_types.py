@@ -18,29 +18,12 @@ from auditor.errors import PackError
 from auditor.models import ModelVersion, Resource, ResourceType, Status
 from auditor.policy import PolicySet, default_pack_path, list_policies, load_packs
 
-from .conftest import COMPLIANT
+from .conftest import COLLABORATION_COMPLIANT, COMPLIANT
 from .test_shipped_pack import FAIL, PASS, SKIP, gone, put
 
 COLLABORATION = ResourceType.COLLABORATION_TRAINED_MODEL
 TRAINED = ResourceType.TRAINED_MODEL
 BOTH = frozenset(ResourceType)
-
-# What GetCollaborationTrainedModel returns for a compliant model another member trained.
-COLLABORATION_COMPLIANT: dict[str, Any] = {
-    "membershipIdentifier": "22222222-2222-3333-4444-555555555555",
-    "collaborationIdentifier": "66666666-7777-8888-9999-000000000000",
-    "trainedModelArn": COMPLIANT["trainedModelArn"].replace("111122223333", "444455556666"),
-    "versionIdentifier": "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
-    "name": "partner-model",
-    "status": "ACTIVE",
-    "configuredModelAlgorithmAssociationArn": COMPLIANT["configuredModelAlgorithmAssociationArn"],
-    "resourceConfig": {"instanceType": "ml.m5.xlarge", "instanceCount": 1, "volumeSizeInGB": 100},
-    "stoppingCondition": {"maxRuntimeInSeconds": 3600},
-    "trainingContainerImageDigest": COMPLIANT["trainingContainerImageDigest"],
-    "createTime": "2025-01-02T03:04:05Z",
-    "updateTime": "2025-01-02T04:04:05Z",
-    "creatorAccountId": "444455556666",
-}
 
 MISSING_AND_MISTYPED = {
     "collaboration-trusted-creator": [
