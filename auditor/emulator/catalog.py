@@ -220,5 +220,7 @@ def build_catalog(fleet: Fleet) -> Catalog:
         membership_by_id={m.id: m for m in memberships},
         model_by_arn={m.arn: m for m in models},
         membership_by_arn={m.arn: m for m in memberships},
+        # a fleet with no other members' models serves no collaboration listing at all (its
+        # own models are not converted either: that would cost a big benchmark fleet's startup)
         collaboration_models=_collaboration_models(fleet) if fleet.collaboration_models else {},
     )
