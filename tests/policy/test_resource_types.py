@@ -154,3 +154,13 @@ def test_an_unknown_resource_type_is_refused_with_its_place(tmp_path: Path) -> N
     assert error.policy_id == "x"
     assert error.json_path == "$.policies[0].resource"
     assert "collaboration-trained-model" in error.detail
+
+
+def test_validate_counts_the_policies_of_every_type(capsys: pytest.CaptureFixture[str]) -> None:
+    from auditor.cli import main
+
+    assert main(["policies", "validate", str(default_pack_path())]) == 0
+    shipped = load_packs([default_pack_path()])
+    enabled = sum(1 for policy in shipped if policy.enabled)
+    assert f"{enabled} policies valid" in capsys.readouterr().out
+    assert enabled > len(shipped.infos)  # the collaboration policies are counted too
