@@ -636,6 +636,22 @@ class _Crawler:
         checked = check_document(document)
         document = checked.document
         read_version = _str_or_none(document.get("versionIdentifier"))
+        answered = _str_or_none(document.get("trainedModelArn"))
+        if (answered is not None and answered != model.arn) or (
+            version.version_identifier is not None
+            and read_version is not None
+            and read_version != version.version_identifier
+        ):
+            # Not the version asked for: it is not judged under either name, and the one asked
+            # for is an error (never silently absent, which a baseline could call gone).
+            asked = f"{model.arn} version {version.version_identifier or '(latest)'}"
+            mismatch = MalformedResponseError(
+                str(op),
+                MALFORMED_RESPONSE,
+                redact(f"asked for {asked}, answered for {answered} version {read_version}"),
+            )
+            await self._fail(ErrorScope.VERSION, op, mismatch, model=model, version=version)
+            return True
         if version.version_identifier is None and read_version is not None:
             key = (model.arn, read_version)
             if key in self.seen_versions:
