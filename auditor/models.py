@@ -69,6 +69,7 @@ class ErrorScope(StrEnum):
     TRAINED_MODEL = "trained-model"
     VERSION = "version"
     INPUT = "input"
+    RELATED = "related"  # a resource a version refers to (its association, a channel, ...)
 
 
 class BaselineState(StrEnum):
@@ -110,11 +111,33 @@ class Resource:
 
 
 @dataclass(frozen=True, slots=True)
+class Unreadable:
+    """A related resource the scan could not read: what a context root holds in its place.
+
+    Policies that read it are unknown (they fail closed), with evidence naming ``arn`` and
+    the error."""
+
+    arn: str
+    operation: str
+    code: str
+    message: str
+
+    def describe(self) -> str:
+        return f"{self.operation} {self.arn} failed ({self.code}: {self.message})"
+
+
+@dataclass(frozen=True, slots=True)
 class ModelVersion:
-    """One GetTrainedModel response, with where it came from."""
+    """One GetTrainedModel response, with where it came from.
+
+    ``context``: the related documents the enabled policies read, by context root
+    (``$association``, ``$inputChannels``, ...; see ``auditor.policy.context``): a
+    document, a list, None when the version refers to none, or ``Unreadable``.
+    """
 
     resource: Resource
     document: Mapping[str, Any]
+    context: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ import json
 import re
 import stat
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -551,10 +551,13 @@ def _compile_policy(pack: _RawPack, index: int, params: Mapping[str, Any]) -> Co
         line=pack.lines.line_of(at),
     )
     examples = raw.get("examples", {})
+    roots: set[str] = set()
+    check_context = replace(context("check"), roots=roots)
+    where_context = replace(context("where"), roots=roots)
     return CompiledPolicy(
         info=info,
-        check=compile_condition(raw["check"], context("check")),
-        where=compile_condition(raw["where"], context("where")) if "where" in raw else None,
+        check=compile_condition(raw["check"], check_context),
+        where=compile_condition(raw["where"], where_context) if "where" in raw else None,
         enabled=raw.get("enabled", True),
         examples=tuple(
             (status, tuple(examples.get(status.value, ())))
@@ -562,6 +565,7 @@ def _compile_policy(pack: _RawPack, index: int, params: Mapping[str, Any]) -> Co
         ),
         source=pack.source,
         line=pack.lines.line_of(at),
+        roots=frozenset(roots),
     )
 
 

@@ -21,6 +21,7 @@ from auditor.models import (
     VersionVerdict,
     encode_statuses,
 )
+from auditor.policy.context import with_context
 from auditor.policy.paths import ROOT
 from auditor.policy.registry import Condition
 from auditor.policy.truth import FALSE, TRUE
@@ -43,6 +44,8 @@ class CompiledPolicy:
     examples: tuple[tuple[Status, tuple[Mapping[str, Any], ...]], ...]
     source: str
     line: int | None = None
+    #: The context roots its paths name (``$association``, ...; ``auditor.policy.context``).
+    roots: frozenset[str] = frozenset()
 
     @property
     def id(self) -> str:
@@ -75,6 +78,8 @@ class PolicySet:
     params: Mapping[str, Any]
     enabled: tuple[CompiledPolicy, ...] = field(init=False)
     infos: tuple[PolicyInfo, ...] = field(init=False)
+    #: The context roots the enabled policies read: what the crawler fetches, and only that.
+    context_roots: frozenset[str] = field(init=False)
     _plan: tuple[tuple[PolicyInfo, Callable[[Any], tuple[Status, tuple[Evidence, ...]]]], ...] = (
         field(init=False)
     )
@@ -83,6 +88,8 @@ class PolicySet:
         enabled = tuple(policy for policy in self.policies if policy.enabled)
         object.__setattr__(self, "enabled", enabled)
         object.__setattr__(self, "infos", tuple(policy.info for policy in enabled))
+        roots = frozenset(root for policy in enabled for root in policy.roots)
+        object.__setattr__(self, "context_roots", roots)
         plan = tuple((policy.info, policy.judge) for policy in enabled)
         object.__setattr__(self, "_plan", plan)
 
@@ -99,6 +106,8 @@ class PolicySet:
     def evaluate(self, version: ModelVersion) -> VersionVerdict:
         """Every enabled policy's verdict on one version; pure, never raises on JSON input."""
         document = version.document
+        if version.context:
+            document = with_context(document, version.context)
         statuses = bytearray()
         failures: list[Result] = []
         for info, judge in self._plan:
