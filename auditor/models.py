@@ -141,6 +141,20 @@ class ModelVersion:
 
 
 @dataclass(frozen=True, slots=True)
+class BaseVersion:
+    """The base a version was incrementally trained on, as the scan read it: its
+    GetTrainedModel ``document`` and that version's own ``context`` (so its verdicts can be
+    judged, chain and all), or ``unreadable`` when it could not be located or read."""
+
+    arn: str | None
+    model_name: str | None
+    version: str | None
+    document: Mapping[str, Any] | None = None
+    context: Mapping[str, Any] = field(default_factory=dict)
+    unreadable: Unreadable | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class PolicyInfo:
     """What a report needs to know about a policy (the compiled form lives in ``auditor.policy``)."""
 

@@ -401,6 +401,10 @@ async def run_scan(
     Raises ``UsageError`` for configuration problems found before any call.
     """
     session = session or _session(settings.profile)
+    # the crawl reads exactly the related resources the enabled policies name
+    settings = replace(
+        settings, crawl=replace(settings.crawl, context_roots=policy_set.context_roots)
+    )
     wanted = [*settings.regions, *(r for t in settings.accounts for r in t.regions)]
     every_region = await available_regions(session) if "all" in wanted else ()
     try:
