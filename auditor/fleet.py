@@ -368,7 +368,7 @@ def _gb(value: float) -> dict[str, Any]:
 
 def _privacy(rng: random.Random, own_account: str, risks: list[str]) -> dict[str, Any]:
     """A ``PrivacyConfiguration``; each risk taken with a small probability."""
-    logs: dict[str, Any] = {"allowedAccountIds": [own_account], "logType": "ALL"}
+    logs: dict[str, Any] = {"allowedAccountIds": [own_account], "logType": "ERROR_SUMMARY"}
     if rng.random() < 0.25:
         logs = {"allowedAccountIds": [own_account, FOREIGN_ACCOUNT], "logType": "ALL"}
         risks.append(LOGS_SHARED_RAW)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from auditor.models import (
+    BaseVersion,
     Evidence,
     ModelVersion,
     PackRef,
@@ -21,7 +22,7 @@ from auditor.models import (
     VersionVerdict,
     encode_statuses,
 )
-from auditor.policy.context import with_context
+from auditor.policy.context import BASE_MODELS, with_context
 from auditor.policy.paths import ROOT
 from auditor.policy.registry import Condition
 from auditor.policy.truth import FALSE, TRUE
@@ -107,7 +108,10 @@ class PolicySet:
         """Every enabled policy's verdict on one version; pure, never raises on JSON input."""
         document = version.document
         if version.context:
-            document = with_context(document, version.context)
+            context = version.context
+            if isinstance(context.get(BASE_MODELS), list):
+                context = {**context, BASE_MODELS: self._judged_bases(context[BASE_MODELS])}
+            document = with_context(document, context)
         statuses = bytearray()
         failures: list[Result] = []
         for info, judge in self._plan:
@@ -122,6 +126,34 @@ class PolicySet:
         return VersionVerdict(
             resource=version.resource, statuses=bytes(statuses), failures=tuple(failures)
         )
+
+    def _judged_bases(self, bases: list[Any]) -> list[Any]:
+        """``$baseModels`` as policies read it: each base version with this policy set's
+        verdicts on it (judged first, its own chain included), or its ``Unreadable``."""
+        judged: list[Any] = []
+        for base in bases:
+            if not isinstance(base, BaseVersion):
+                judged.append(base)
+            elif base.document is None:
+                judged.append(base.unreadable)
+            else:
+                arn = base.arn or "<unknown>"
+                resource = Resource(arn=arn, version_identifier=base.version)
+                verdict = self.evaluate(ModelVersion(resource, base.document, base.context))
+                judged.append(
+                    {
+                        "arn": base.arn,
+                        "modelName": base.model_name,
+                        "version": base.version,
+                        "status": base.document.get("status"),
+                        "failing": [
+                            f"{failure.severity}: inherited from {arn} v{base.version}: "
+                            f"{failure.policy.id} fails"
+                            for failure in verdict.failures
+                        ],
+                    }
+                )
+        return judged
 
     def evaluate_document(self, document: Mapping[str, Any]) -> VersionVerdict:
         """``evaluate`` for a bare GetTrainedModel response (identity taken from the document)."""
