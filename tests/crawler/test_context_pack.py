@@ -19,7 +19,7 @@ from auditor.fleet import (
 from auditor.models import ModelVersion, Status
 from auditor.policy import load_packs
 
-from ..reliability.conftest import FAST, aws_env, run_crawl  # noqa: F401 - a fixture
+from ..reliability.conftest import FAST, run_crawl
 
 CONTEXT_PACK = Path(__file__).parents[2] / "policies" / "cleanrooms-ml-context.yaml"
 HIGH = {"training-logs-not-shared-raw", "model-exports-capped", "input-channels-encrypted"}
