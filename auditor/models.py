@@ -155,6 +155,33 @@ class BaseVersion:
 
 
 @dataclass(frozen=True, slots=True)
+class InferenceJobUse:
+    """An inference job that uses a trained model version: what its blast radius names."""
+
+    arn: str
+    status: str | None = None
+    name: str | None = None
+    output_members: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Lineage:
+    """Where one version comes from and what uses it: its incremental-training base chain
+    (nearest base first, as ``(arn, version)``) and the inference jobs using it.
+
+    ``jobs_read``: False when the jobs were not read (not asked for, or unreadable), so an
+    empty ``jobs`` proves nothing. ``failing``: the ids of the policies it fails.
+    """
+
+    arn: str
+    version_identifier: str | None
+    bases: tuple[tuple[str | None, str | None], ...] = ()
+    jobs: tuple[InferenceJobUse, ...] = ()
+    jobs_read: bool = False
+    failing: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class PolicyInfo:
     """What a report needs to know about a policy (the compiled form lives in ``auditor.policy``)."""
 
@@ -453,6 +480,12 @@ class Report:
     waivers: tuple[WaiverUse, ...] = ()
     baseline_path: str | None = None
     prior_failures: tuple[PriorFailure, ...] = ()
+    #: versions with an incremental-training base or inference jobs (context scans only)
+    lineage: tuple[Lineage, ...] = ()
+
+    def blast_radius(self) -> Iterator[Lineage]:
+        """Failing versions and the inference jobs that keep using them."""
+        return (item for item in self.lineage if item.failing and item.jobs)
 
     def __repr__(self) -> str:
         # The generated repr spells out every verdict: hundreds of megabytes and seconds of

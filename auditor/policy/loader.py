@@ -32,6 +32,7 @@ from auditor.policy.values import article, json_type, show
 
 PACK_SUFFIXES = (".yaml", ".yml", ".json")
 DEFAULT_PACK = "cleanrooms-ml-baseline.yaml"
+CONTEXT_PACK = "cleanrooms-ml-context.yaml"
 
 _SIMPLE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 _LAST_SEGMENT = re.compile(r"(\.[A-Za-z_][A-Za-z0-9_-]*|\[[^\]]*\])$")
@@ -40,6 +41,12 @@ _LAST_SEGMENT = re.compile(r"(\.[A-Za-z_][A-Za-z0-9_-]*|\[[^\]]*\])$")
 def default_pack_path() -> Path:
     """The shipped pack, ``cleanrooms-ml-baseline.yaml``, inside the installed package."""
     return Path(str(files("auditor") / "packs" / DEFAULT_PACK))
+
+
+def context_pack_path() -> Path:
+    """The shipped context pack, ``cleanrooms-ml-context.yaml`` (opt-in: its policies read
+    related resources, which cost calls and IAM actions a baseline scan does not need)."""
+    return Path(str(files("auditor") / "packs" / CONTEXT_PACK))
 
 
 # -- JSON paths and line numbers --------------------------------------------------------------

@@ -34,7 +34,12 @@ def test_context_pack_verdicts_match_what_the_fleet_broke(
     aws_env: pytest.MonkeyPatch, context_fleet: Fleet
 ) -> None:
     policy_set = load_packs([CONTEXT_PACK])
-    assert policy_set.context_roots == {"$association", "$inputChannels", "$baseModels"}
+    assert policy_set.context_roots == {
+        "$association",
+        "$inputChannels",
+        "$baseModels",
+        "$inferenceJobs",
+    }
     config = replace(FAST, context_roots=policy_set.context_roots)
     outcome = run_crawl(aws_env, context_fleet, EmulatorConfig(), config, CrawlScope())
     risks = context_fleet.context.risks
