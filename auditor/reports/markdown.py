@@ -183,7 +183,12 @@ def _render(report: Report, max_rows: int) -> str:
         ]
         jobs_shown = 0
         for item in blast:
-            chain = " <- ".join(f"{arn or '?'} v{version or '?'}" for arn, version in item.bases)
+            chain = ""
+            if item.bases:  # the nearest base; the whole chain is in report.json and the HTML
+                arn, version = item.bases[0]
+                chain = f"{arn or '?'} v{version or '?'}"
+                if len(item.bases) > 1:
+                    chain += f" (+{len(item.bases) - 1} earlier)"
             for job in item.jobs:
                 if jobs_shown >= max_rows:
                     break
