@@ -188,3 +188,32 @@ def test_throttling_and_5xx_on_related_reads_lose_nothing(
         return {v.resource.key: _plain(dict(v.context or {})) for v in _versions(result)}
 
     assert contexts(outcome) == contexts(clean)
+
+
+def test_a_base_outside_the_scope_is_read_once_and_judged(
+    aws_env: pytest.MonkeyPatch, context_fleet: Fleet
+) -> None:
+    built_on = [
+        model
+        for model in context_fleet.models
+        if model.versions[0].document.get("incrementalTrainingDataChannels")
+    ]
+    model = built_on[0]
+    channel = model.versions[0].document["incrementalTrainingDataChannels"][0]
+    base_model = next(
+        m
+        for m in context_fleet.models
+        if m.membership_id == model.membership_id
+        and m.versions[0].document["name"] == channel["modelName"]
+    )
+    scope = CrawlScope(model_arns=(model.arn,))
+    config = replace(FAST, context_roots=frozenset({"$baseModels"}))
+    outcome = run_crawl(aws_env, context_fleet, EmulatorConfig(), config, scope)
+    base_key = f"{base_model.arn}#{channel['versionIdentifier']}"
+    assert outcome.counters["resources"]["GetTrainedModel"][base_key] == 1
+    versions = _versions(outcome)
+    assert {v.resource.arn for v in versions} == {model.arn}  # the base is not reported itself
+    for version in versions:
+        (base,) = version.context["$baseModels"]  # type: ignore[index]
+        assert base.arn == base_model.arn
+        assert base.version == channel["versionIdentifier"]
