@@ -146,6 +146,10 @@ class PolicySet:
                         "modelName": base.model_name,
                         "version": base.version,
                         "status": base.document.get("status"),
+                        "verdicts": {
+                            info.id: verdict.status_of(index).value
+                            for index, info in enumerate(self.infos)
+                        },
                         "failing": [
                             f"{failure.severity}: inherited from {arn} v{base.version}: "
                             f"{failure.policy.id} fails"

@@ -171,3 +171,88 @@ def test_a_response_key_cannot_stand_in_for_a_context_root() -> None:
         ModelVersion(Resource("arn:m", "v1"), hostile, context={"$association": DENIED})
     )
     assert _statuses(verdict) == ["fail"]
+
+
+BASE_ARN = "arn:aws:cleanrooms-ml:us-east-1:111122223333:membership/m/trained-model/base"
+INHERIT = {
+    "path": "$baseModels",
+    "op": "items",
+    "missing": "fail",
+    "check": {
+        "path": "failing",
+        "op": "items",
+        "missing": "fail",
+        "check": {"op": "not-glob", "value": ["critical: *", "high: *"]},
+    },
+}
+KMS = {"path": "kmsKeyArn", "op": "present"}
+
+
+def _base(document: dict[str, Any], *bases: Any, version: str = "b1", arn: str = BASE_ARN) -> Any:
+    from auditor.models import BaseVersion
+
+    return BaseVersion(
+        arn=arn,
+        model_name="base",
+        version=version,
+        document=document,
+        context={"$baseModels": list(bases)},
+    )
+
+
+def _inherit_verdict(*bases: Any) -> Any:
+    policy_set = load_pack_document(_pack(KMS, INHERIT))
+    version = ModelVersion(
+        Resource("arn:m", "v1"), {"kmsKeyArn": "k"}, context={"$baseModels": list(bases)}
+    )
+    return policy_set.evaluate(version)
+
+
+def test_a_version_on_a_failing_base_inherits_its_failure() -> None:
+    verdict = _inherit_verdict(_base({"name": "no-key"}))
+    assert _statuses(verdict) == ["pass", "fail"]
+    (evidence,) = verdict.failures[0].evidence
+    assert f"inherited from {BASE_ARN} vb1: p0 fails" in evidence.message
+
+
+def test_a_version_on_a_compliant_base_passes() -> None:
+    assert _statuses(_inherit_verdict(_base({"kmsKeyArn": "k"}))) == ["pass", "pass"]
+    assert _statuses(_inherit_verdict()) == ["pass", "pass"]  # no incremental training
+
+
+def test_inheritance_follows_the_chain() -> None:
+    root = _base({"name": "no-key"}, arn=BASE_ARN + "-root", version="r1")
+    middle = _base({"kmsKeyArn": "k"}, root)  # compliant itself, built on a failing root
+    verdict = _inherit_verdict(middle)
+    assert _statuses(verdict) == ["pass", "fail"]
+    (evidence,) = verdict.failures[0].evidence
+    assert f"inherited from {BASE_ARN} vb1: p1 fails" in evidence.message
+
+
+def test_an_unreadable_base_fails_closed_naming_it() -> None:
+    from auditor.models import BaseVersion
+
+    missing = BaseVersion(
+        arn=BASE_ARN,
+        model_name="base",
+        version="b1",
+        unreadable=Unreadable(BASE_ARN + "#b1", "GetTrainedModel", "AccessDeniedException", "no"),
+    )
+    verdict = _inherit_verdict(missing)
+    assert _statuses(verdict) == ["pass", "fail"]
+    assert any(
+        BASE_ARN in e.message and "AccessDenied" in e.message for e in verdict.failures[0].evidence
+    )
+
+
+def test_base_verdicts_are_readable_by_policy_id() -> None:
+    check = {
+        "path": "$baseModels",
+        "op": "items",
+        "check": {"path": ["verdicts", "p0"], "op": "eq", "value": "pass"},
+    }
+    policy_set = load_pack_document(_pack(KMS, check))
+    version = ModelVersion(
+        Resource("arn:m", "v1"), {"kmsKeyArn": "k"}, context={"$baseModels": [_base({"name": "x"})]}
+    )
+    assert _statuses(policy_set.evaluate(version)) == ["pass", "fail"]
