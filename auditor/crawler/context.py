@@ -90,12 +90,17 @@ class RelatedReader:
         self._report = report
         self._deferring = deferring
         self._entries: dict[tuple[str, str], _Entry] = {}
+        # attempts earlier passes spent on a read they deferred, and how many passes
+        self._spent: dict[tuple[str, str], tuple[int, int]] = {}
         self.stats = RelatedStats()
 
     def next_pass(self) -> None:
         """Forget the reads deferred in the pass that ended: the next pass reads them again."""
-        for key in [k for k, entry in self._entries.items() if entry.deferred is not None]:
-            del self._entries[key]
+        for key, entry in list(self._entries.items()):
+            if entry.deferred is not None:
+                attempts, passes = self._spent.get(key, (0, 0))
+                self._spent[key] = (attempts + entry.deferred.attempts, passes + 1)
+                del self._entries[key]
 
     async def context_for(
         self, document: Mapping[str, Any], membership_id: str, model_arn: str, depth: int = 0
@@ -302,15 +307,19 @@ class RelatedReader:
                 if error.retryable and self._deferring():
                     entry.deferred = error
                 else:
-                    entry.value = Unreadable(resource, str(op), error.code, error.message)
+                    attempts, passes = self._spent.get(key, (0, 0))
+                    message = error.message
+                    if passes:
+                        message = f"{message} (still failing after {passes + 1} passes)"
+                    entry.value = Unreadable(resource, str(op), error.code, message)
                     self.stats.unreadable += 1
                     await self._report(
                         ScanError(
                             scope=ErrorScope.RELATED,
                             operation=str(op),
                             code=error.code,
-                            message=error.message,
-                            attempts=error.attempts,
+                            message=message,
+                            attempts=error.attempts + attempts,
                             account=_arn_field(resource, 4),
                             region=_arn_field(resource, 3),
                             membership_id=_membership_of(resource),

@@ -217,3 +217,37 @@ def test_a_base_outside_the_scope_is_read_once_and_judged(
         (base,) = version.context["$baseModels"]  # type: ignore[index]
         assert base.arn == base_model.arn
         assert base.version == channel["versionIdentifier"]
+
+
+def test_a_related_resource_failing_every_pass_is_one_error_and_no_version_is_lost(
+    aws_env: pytest.MonkeyPatch, context_fleet: Fleet
+) -> None:
+    referred = Counter(
+        c["mlInputChannelArn"] for v in context_fleet.versions() for c in v.document["dataChannels"]
+    )
+    channel = referred.most_common(1)[0][0]
+    outcome = _crawl(
+        aws_env, context_fleet, EmulatorConfig(faults={channel: Fault(FaultKind.SERVER_ERROR)})
+    )
+    versions = _versions(outcome)
+    assert len(versions) == context_fleet.version_count  # every version is still judged
+    (error,) = [e for e in outcome.errors if e.resource_arn == channel]
+    assert error.scope is ErrorScope.RELATED
+    assert error.operation == "GetMLInputChannel"
+    passes = 1 + FAST.retry.deferred_passes
+    assert error.attempts == passes * FAST.retry.failure_attempts  # every pass's attempts
+    assert f"still failing after {passes} passes" in error.message
+    assert (
+        outcome.counters["resources"]["GetMLInputChannel"][channel]
+        == passes * FAST.retry.failure_attempts
+    )
+    using = [
+        v
+        for v in versions
+        if any(c["mlInputChannelArn"] == channel for c in v.document["dataChannels"])
+    ]
+    assert len(using) == referred[channel]
+    for version in using:
+        values = version.context["$inputChannels"]  # type: ignore[index]
+        unreadable = [value for value in values if isinstance(value, Unreadable)]
+        assert [u.arn for u in unreadable] == [channel]
