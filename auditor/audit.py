@@ -8,8 +8,10 @@ from datetime import UTC, date, datetime
 
 from auditor import __version__
 from auditor.baseline import apply_baseline
+from auditor.lineage import ContextTally, lineage_of
 from auditor.models import (
     Gate,
+    Lineage,
     ListingComplete,
     ModelVersion,
     Report,
@@ -62,6 +64,8 @@ class ReportBuilder:
         self.verdicts: list[VersionVerdict] = []
         self.errors: list[ScanError] = []
         self.listed_in_full: dict[ListingComplete, None] = {}
+        self.lineage: list[Lineage] = []
+        self.context = ContextTally()
 
     def add(self, item: ModelVersion | ScanError | ListingComplete) -> None:
         if isinstance(item, ScanError):
@@ -69,7 +73,13 @@ class ReportBuilder:
         elif isinstance(item, ListingComplete):
             self.listed_in_full[item] = None
         else:
-            self.verdicts.append(self.policy_set.evaluate(item))
+            verdict = self.policy_set.evaluate(item)
+            self.verdicts.append(verdict)
+            if item.context:
+                self.context.add(item, verdict)
+                lineage = lineage_of(item, verdict)
+                if lineage is not None:
+                    self.lineage.append(lineage)
 
     def add_all(self, items: Iterable[ModelVersion | ScanError | ListingComplete]) -> None:
         for item in items:
@@ -121,6 +131,7 @@ class ReportBuilder:
             verdicts=tuple(self.verdicts),
             errors=tuple(self.errors),
             gate=options.gate,
+            lineage=tuple(self.lineage),
         )
         return finalize(report, options)
 

@@ -44,6 +44,7 @@ def demo_fleet(settings: DemoSettings) -> Fleet:
         models=settings.models,
         versions_per_model=(1, 3),
         noncompliant_share=settings.noncompliant_share,
+        context=True,
     )
 
 

@@ -52,6 +52,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from auditor.arns import TrainedModelArn, parse_trained_model_arn
 from auditor.crawler.api import CleanRoomsApi, Operation, Page
+from auditor.crawler.context import DeferRelated, RelatedReader
 from auditor.crawler.ratecontrol import Pacer, RateConfig, RateController
 from auditor.crawler.redact import redact
 from auditor.crawler.retry import AnyioClock, Clock, Deadline, RetryPolicy, call_with_retry
@@ -111,6 +112,9 @@ class CrawlConfig:
     attempt_timeout: float = 60.0
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
+    #: The context roots the enabled policies read (``PolicySet.context_roots``): the
+    #: related resources to fetch for each version (``auditor.crawler.context``).
+    context_roots: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if self.concurrency < 1:
@@ -367,6 +371,26 @@ class _Crawler:
         # Set by a CrawlStop: no call starts, the calls in flight (these scopes) are abandoned.
         self.stopped: str | None = None
         self._calls: set[anyio.CancelScope] = set()
+        self.related = (
+            RelatedReader(
+                api,
+                config.context_roots,
+                call=self._call,
+                report=self._report,
+                deferring=lambda: self.deferred is not None,
+            )
+            if config.context_roots
+            else None
+        )
+        if self.related is not None:
+            # one tally for every crawl sharing these stats (a scan's account-regions)
+            if self.stats.related is None:
+                self.stats.related = self.related.stats
+            self.related.stats = self.stats.related
+
+    async def _report(self, error: ScanError) -> None:
+        self.stats.errors += 1
+        await self.out.send(error)
 
     async def stop_when(self, stop: CrawlStop) -> None:
         await stop.wait()
@@ -390,6 +414,8 @@ class _Crawler:
         for number in range(passes):
             if number:
                 await self._pause_before_redrive(number)
+                if self.related is not None:
+                    self.related.next_pass()
             self.deferred = _Work() if number < passes - 1 else None
             await self._pass(work)
             if not self.deferred:
@@ -635,6 +661,12 @@ class _Crawler:
             return not await self._unreadable(version, op, error)
         checked = check_document(document)
         document = checked.document
+        context: dict[str, Any] | None = None
+        if self.related is not None:
+            try:
+                context = await self.related.context_for(document, model.membership.id, model.arn)
+            except DeferRelated as defer:
+                return not await self._unreadable(version, defer.operation, defer.error)
         read_version = _str_or_none(document.get("versionIdentifier"))
         answered = _str_or_none(document.get("trainedModelArn"))
         if (answered is not None and answered != model.arn) or (
@@ -660,7 +692,8 @@ class _Crawler:
             version = _Version(model, read_version)
         # a record that breaks the contract is still judged (its mistyped values fail
         # closed) and is reported as well
-        await self.out.send(ModelVersion(resource=_resource(document, version), document=document))
+        resource = _resource(document, version)
+        await self.out.send(ModelVersion(resource=resource, document=document, context=context))
         if not checked.conforms:
             malformed = MalformedResponseError(str(op), MALFORMED_RESPONSE, redact(checked.message))
             await self._fail(ErrorScope.VERSION, op, malformed, model=model, version=version)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from auditor.fleet import Fleet, FleetMembership, FleetModel
+from auditor.fleet import INFERENCE_JOB_SUMMARY_FIELDS, Fleet, FleetMembership, FleetModel
 
 # Clean Rooms timestamps carry no timestampFormat, so rest-json uses epoch seconds;
 # Clean Rooms ML declares iso8601, which the fleet's documents already hold.
@@ -91,11 +91,75 @@ class CatalogMembership:
 
 
 @dataclass(frozen=True, slots=True)
+class CatalogRelated:
+    """One related resource's Get* body and the membership it lives in ("" for none)."""
+
+    arn: str
+    membership_id: str
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogJob:
+    """One inference job, as ListTrainedModelInferenceJobs lists it."""
+
+    model_arn: str
+    version_identifier: str
+    summary: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class Catalog:
     memberships: tuple[CatalogMembership, ...]
     membership_by_id: Mapping[str, CatalogMembership]
     model_by_arn: Mapping[str, CatalogModel]
     membership_by_arn: Mapping[str, CatalogMembership]
+    #: by operation, then ARN: the related resources' Get* bodies
+    related: Mapping[str, Mapping[str, CatalogRelated]] = field(default_factory=dict)
+    #: by membership id: its inference jobs, in creation order
+    jobs: Mapping[str, tuple[CatalogJob, ...]] = field(default_factory=dict)
+    #: the accounts the fleet's memberships belong to (another's algorithm is refused)
+    accounts: frozenset[str] = frozenset()
+
+
+def _related(fleet: Fleet) -> dict[str, dict[str, CatalogRelated]]:
+    context = fleet.context
+    kinds = (
+        (
+            "GetConfiguredModelAlgorithmAssociation",
+            "configuredModelAlgorithmAssociationArn",
+            context.associations,
+        ),
+        ("GetConfiguredModelAlgorithm", "configuredModelAlgorithmArn", context.algorithms),
+        ("GetMLInputChannel", "mlInputChannelArn", context.input_channels),
+        ("GetTrainedModelInferenceJob", "trainedModelInferenceJobArn", context.inference_jobs),
+    )
+    return {
+        operation: {
+            str(body[key]): CatalogRelated(
+                str(body[key]), str(body.get("membershipIdentifier", "")), dumps(body)
+            )
+            for body in bodies
+        }
+        for operation, key, bodies in kinds
+    }
+
+
+def _jobs(fleet: Fleet) -> dict[str, tuple[CatalogJob, ...]]:
+    collaborations = {m.id: m.collaboration_id for m in fleet.memberships}
+    jobs: dict[str, list[CatalogJob]] = {}
+    for body in fleet.context.inference_jobs:
+        membership_id = str(body["membershipIdentifier"])
+        summary = {key: body[key] for key in INFERENCE_JOB_SUMMARY_FIELDS if key in body}
+        summary["collaborationIdentifier"] = collaborations.get(membership_id, "")
+        jobs.setdefault(membership_id, []).append(
+            CatalogJob(
+                str(body["trainedModelArn"]),
+                str(body.get("trainedModelVersionIdentifier", "")),
+                dumps(summary),
+            )
+        )
+    return {membership_id: tuple(items) for membership_id, items in jobs.items()}
 
 
 def _model(model: FleetModel) -> CatalogModel:
@@ -138,4 +202,7 @@ def build_catalog(fleet: Fleet) -> Catalog:
         membership_by_id={m.id: m for m in memberships},
         model_by_arn={m.arn: m for m in models},
         membership_by_arn={m.arn: m for m in memberships},
+        related=_related(fleet),
+        jobs=_jobs(fleet),
+        accounts=frozenset(m.account for m in fleet.memberships),
     )

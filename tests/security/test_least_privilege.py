@@ -14,7 +14,8 @@ import pytest
 
 from auditor.crawler import CrawlScope
 from auditor.emulator import EmulatorConfig, Fault, FaultKind
-from auditor.fleet import Fleet
+from auditor.fleet import Fleet, generate_fleet
+from auditor.policy.context import CONTEXT_ROOTS
 
 from ..reliability.conftest import FAST, run_crawl
 
@@ -82,9 +83,22 @@ def test_every_call_of_every_scan_variant_is_allowed_and_every_allowed_action_us
             FAST,
         ),
     ]
+    # every context root on, over a fleet whose versions refer to related resources
+    context_fleet = generate_fleet(seed=4, memberships=2, models=6, context=True)
+    with_context = replace(FAST, context_roots=frozenset(CONTEXT_ROOTS))
+    runs = [(fleet, *variant) for variant in variants]
+    runs.append((context_fleet, EmulatorConfig(page_cap=1), CrawlScope(), with_context))
+    runs.append(
+        (
+            context_fleet,
+            EmulatorConfig(),
+            CrawlScope(model_arns=(context_fleet.models[-1].arn,)),
+            with_context,
+        )
+    )
     used: set[str] = set()
-    for emulator, scope, config in variants:
-        outcome = run_crawl(aws_env, fleet, emulator, config, scope)
+    for fleet_, emulator, scope, config in runs:
+        outcome = run_crawl(aws_env, fleet_, emulator, config, scope)
         counters = outcome.counters
         assert counters["refused"] == {}, "the emulator refused an operation it does not serve"
         for operation in counters["operations"]:
