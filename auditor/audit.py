@@ -8,8 +8,10 @@ from datetime import UTC, date, datetime
 
 from auditor import __version__
 from auditor.baseline import apply_baseline
+from auditor.lineage import ContextTally, lineage_of
 from auditor.models import (
     Gate,
+    Lineage,
     ListingComplete,
     ModelVersion,
     Report,
@@ -69,6 +71,8 @@ class ReportBuilder:
         self._own: set[tuple[str, str | None]] = set()
         self._shared: dict[tuple[str, str | None], int] = {}  # key -> index in verdicts
         self._dropped: set[int] = set()
+        self.lineage: list[Lineage] = []
+        self.context = ContextTally()
 
     def add(self, item: ModelVersion | ScanError | ListingComplete) -> None:
         if isinstance(item, ScanError):
@@ -81,7 +85,13 @@ class ReportBuilder:
             shared = self._shared.pop(key, None)
             if shared is not None:
                 self._dropped.add(shared)
-            self.verdicts.append(self.policy_set.evaluate(item))
+            verdict = self.policy_set.evaluate(item)
+            self.verdicts.append(verdict)
+            if item.context:
+                self.context.add(item, verdict)
+                lineage = lineage_of(item, verdict)
+                if lineage is not None:
+                    self.lineage.append(lineage)
         else:
             key = item.resource.key
             if key in self._own or key in self._shared:
@@ -142,6 +152,7 @@ class ReportBuilder:
             verdicts=tuple(verdicts),
             errors=tuple(self.errors),
             gate=options.gate,
+            lineage=tuple(self.lineage),
         )
         return finalize(report, options)
 

@@ -47,6 +47,7 @@ def demo_fleet(settings: DemoSettings) -> Fleet:
         versions_per_model=(1, 3),
         noncompliant_share=settings.noncompliant_share,
         collaboration_models=settings.collaboration_models,
+        context=True,
     )
 
 

@@ -55,6 +55,7 @@ from auditor.crawler import (
     parse_model_arn,
 )
 from auditor.errors import UsageError
+from auditor.lineage import ContextTally
 from auditor.models import (
     ErrorScope,
     ListingComplete,
@@ -394,13 +395,19 @@ async def run_scan(
     session: aioboto3.Session | None = None,
     watch: Callable[[CrawlStats], Coroutine[Any, Any, None]] | None = None,
     handle_signals: bool = True,
+    context: ContextTally | None = None,
 ) -> Report:
     """Scan every region, evaluate every version, and build the report.
 
     ``watch`` runs beside the scan (a progress display) and is cancelled when it ends.
+    ``context``: tallies what the versions' related resources held (``auditor demo``).
     Raises ``UsageError`` for configuration problems found before any call.
     """
     session = session or _session(settings.profile)
+    # the crawl reads exactly the related resources the enabled policies name
+    settings = replace(
+        settings, crawl=replace(settings.crawl, context_roots=policy_set.context_roots)
+    )
     wanted = [*settings.regions, *(r for t in settings.accounts for r in t.regions)]
     every_region = await available_regions(session) if "all" in wanted else ()
     try:
@@ -443,6 +450,8 @@ async def run_scan(
         ),
         shard=str(settings.shard) if settings.shard else None,
     )
+    if context is not None:
+        builder.context = context
     signals: list[str] = []
     stop = CrawlStop()
     report: Report | None = None

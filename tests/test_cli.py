@@ -260,6 +260,16 @@ def test_demo_scans_the_whole_seeded_fleet_and_exits_0_despite_the_gate(
     assert others > 0
     assert document["summary"]["versions"] == fleet.version_count + others
     assert "collaboration: 40 models by 3 other members in 4 collaborations;" in printed.out
+    # ... and each of this account's versions in its context, with both packs loaded
+    heads = [line.split(" ", 2)[:2] for line in printed.out.splitlines()]
+    assert heads[heads.index(["emulator:", "and"]) - 1][0] == "emulator:"
+    kinds = [head[0] for head in heads]
+    assert kinds.index("context:") < kinds.index("collaboration:")
+    types = {r["resource"]["type"] for r in document["results"]}
+    assert types == {"trained-model", "collaboration-trained-model"}
+    context_ids = {p["id"] for p in document["policies"] if p["pack_id"] == "cleanrooms-ml-context"}
+    assert "input-channels-encrypted" in context_ids
+    assert document["lineage"]
     assert document["scan"]["complete"] is True
     assert {p.name for p in out.iterdir()} >= {"report.json", "report.html", "report.sarif"}
     assert os.environ["AWS_ACCESS_KEY_ID"] == "AKIAREALKEYMUSTNOTBEUSED"  # restored afterwards

@@ -59,6 +59,7 @@ from auditor.crawler.collaboration import (
     CollaborationUnit,
     CollaborationView,
 )
+from auditor.crawler.context import DeferRelated, RelatedReader
 from auditor.crawler.cursor import Cursor as _Cursor
 from auditor.crawler.ratecontrol import Pacer, RateConfig, RateController
 from auditor.crawler.redact import redact
@@ -124,6 +125,9 @@ class CrawlConfig:
     attempt_timeout: float = 60.0
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
+    #: The context roots the enabled policies read (``PolicySet.context_roots``): the
+    #: related resources to fetch for each version (``auditor.crawler.context``).
+    context_roots: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if self.concurrency < 1:
@@ -373,6 +377,26 @@ class _Crawler:
         self.collaboration = CollaborationView(
             self, CollaborationClaims() if claims is None else claims
         )
+        self.related = (
+            RelatedReader(
+                api,
+                config.context_roots,
+                call=self._call,
+                report=self._report,
+                deferring=lambda: self.deferred is not None,
+            )
+            if config.context_roots
+            else None
+        )
+        if self.related is not None:
+            # one tally for every crawl sharing these stats (a scan's account-regions)
+            if self.stats.related is None:
+                self.stats.related = self.related.stats
+            self.related.stats = self.stats.related
+
+    async def _report(self, error: ScanError) -> None:
+        self.stats.errors += 1
+        await self.out.send(error)
 
     async def stop_when(self, stop: CrawlStop) -> None:
         await stop.wait()
@@ -396,6 +420,8 @@ class _Crawler:
         for number in range(passes):
             if number:
                 await self._pause_before_redrive(number)
+                if self.related is not None:
+                    self.related.next_pass()
             self.deferred = _Work() if number < passes - 1 else None
             await self._pass(work)
             if not self.deferred:
@@ -684,7 +710,29 @@ class _Crawler:
             return not await self._unreadable(version, op, error)
         checked = check_document(document)
         document = checked.document
+        context: dict[str, Any] | None = None
+        if self.related is not None:
+            try:
+                context = await self.related.context_for(document, model.membership.id, model.arn)
+            except DeferRelated as defer:
+                return not await self._unreadable(version, defer.operation, defer.error)
         read_version = _str_or_none(document.get("versionIdentifier"))
+        answered = _str_or_none(document.get("trainedModelArn"))
+        if (answered is not None and answered != model.arn) or (
+            version.version_identifier is not None
+            and read_version is not None
+            and read_version != version.version_identifier
+        ):
+            # Not the version asked for: it is not judged under either name, and the one asked
+            # for is an error (never silently absent, which a baseline could call gone).
+            asked = f"{model.arn} version {version.version_identifier or '(latest)'}"
+            mismatch = MalformedResponseError(
+                str(op),
+                MALFORMED_RESPONSE,
+                redact(f"asked for {asked}, answered for {answered} version {read_version}"),
+            )
+            await self._fail(ErrorScope.VERSION, op, mismatch, model=model, version=version)
+            return True
         if version.version_identifier is None and read_version is not None:
             key = (model.arn, read_version)
             if key in self.seen_versions:
@@ -693,7 +741,8 @@ class _Crawler:
             version = _Version(model, read_version)
         # a record that breaks the contract is still judged (its mistyped values fail
         # closed) and is reported as well
-        await self.out.send(ModelVersion(resource=_resource(document, version), document=document))
+        resource = _resource(document, version)
+        await self.out.send(ModelVersion(resource=resource, document=document, context=context))
         if not checked.conforms:
             malformed = MalformedResponseError(str(op), MALFORMED_RESPONSE, redact(checked.message))
             await self._fail(ErrorScope.VERSION, op, malformed, model=model, version=version)

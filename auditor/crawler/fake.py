@@ -119,6 +119,45 @@ class FakeCleanRoomsApi:
                     return dict(version.document)
         raise NotFoundError(op, "ResourceNotFoundException", f"{model_arn} not found")
 
+    async def get_related(
+        self, operation: Operation, arn: str, *, membership_id: str | None
+    ) -> Mapping[str, Any]:
+        await self._enter(operation, arn)
+        context = self.fleet.context
+        bodies = {
+            Operation.GET_CONFIGURED_MODEL_ALGORITHM_ASSOCIATION: (
+                context.associations,
+                "configuredModelAlgorithmAssociationArn",
+            ),
+            Operation.GET_CONFIGURED_MODEL_ALGORITHM: (
+                context.algorithms,
+                "configuredModelAlgorithmArn",
+            ),
+            Operation.GET_ML_INPUT_CHANNEL: (context.input_channels, "mlInputChannelArn"),
+            Operation.GET_TRAINED_MODEL_INFERENCE_JOB: (
+                context.inference_jobs,
+                "trainedModelInferenceJobArn",
+            ),
+        }[operation]
+        found, key = bodies
+        for body in found:
+            if body[key] == arn:
+                return dict(body)
+        if operation is Operation.GET_CONFIGURED_MODEL_ALGORITHM:
+            raise AccessDeniedError(operation, "AccessDeniedException", f"{arn}: denied")
+        raise NotFoundError(operation, "ResourceNotFoundException", f"{arn} not found")
+
+    async def list_trained_model_inference_jobs(
+        self, membership_id: str, model_arn: str, *, next_token: str | None
+    ) -> Page:
+        await self._enter(Operation.LIST_TRAINED_MODEL_INFERENCE_JOBS, model_arn)
+        items = [
+            dict(job)
+            for job in self.fleet.context.inference_jobs
+            if job["trainedModelArn"] == model_arn
+        ]
+        return self._page(items, next_token)
+
     async def _enter(self, op: Operation, key: str) -> None:
         self.calls.append((op, key))
         if self.latency:

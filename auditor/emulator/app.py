@@ -50,6 +50,19 @@ GET_TRAINED_MODEL = "GetTrainedModel"
 LIST_TAGS_FOR_RESOURCE = "ListTagsForResource"
 LIST_COLLABORATION_TRAINED_MODELS = "ListCollaborationTrainedModels"
 GET_COLLABORATION_TRAINED_MODEL = "GetCollaborationTrainedModel"
+GET_CONFIGURED_MODEL_ALGORITHM_ASSOCIATION = "GetConfiguredModelAlgorithmAssociation"
+GET_CONFIGURED_MODEL_ALGORITHM = "GetConfiguredModelAlgorithm"
+GET_ML_INPUT_CHANNEL = "GetMLInputChannel"
+LIST_TRAINED_MODEL_INFERENCE_JOBS = "ListTrainedModelInferenceJobs"
+GET_TRAINED_MODEL_INFERENCE_JOB = "GetTrainedModelInferenceJob"
+RELATED_READS = frozenset(
+    {
+        GET_CONFIGURED_MODEL_ALGORITHM_ASSOCIATION,
+        GET_CONFIGURED_MODEL_ALGORITHM,
+        GET_ML_INPUT_CHANNEL,
+        GET_TRAINED_MODEL_INFERENCE_JOB,
+    }
+)
 READ_OPERATIONS = frozenset(
     {
         LIST_MEMBERSHIPS,
@@ -59,8 +72,16 @@ READ_OPERATIONS = frozenset(
         LIST_TAGS_FOR_RESOURCE,
         LIST_COLLABORATION_TRAINED_MODELS,
         GET_COLLABORATION_TRAINED_MODEL,
+        LIST_TRAINED_MODEL_INFERENCE_JOBS,
+        *RELATED_READS,
     }
 )
+# path segment under /memberships/{id}/ -> the Get operation of one resource there
+_MEMBERSHIP_READS = {
+    "configured-model-algorithm-associations": GET_CONFIGURED_MODEL_ALGORITHM_ASSOCIATION,
+    "ml-input-channels": GET_ML_INPUT_CHANNEL,
+    "trained-model-inference-jobs": GET_TRAINED_MODEL_INFERENCE_JOB,
+}
 UNKNOWN_OPERATION = "Unknown"
 ADMIN_PREFIX = "/_emulator/"
 INVALID_TOKEN = "The security token included in the request is invalid."
@@ -117,6 +138,15 @@ def route(method: str, path: str, service: str | None) -> Route:
             if len(parts) == 5 and ml:
                 arn = unquote(parts[4])
                 return Route(GET_COLLABORATION_TRAINED_MODEL, True, "", arn, collaboration_id)
+        if len(parts) >= 4 and parts[1] == "memberships" and ml:
+            related = _MEMBERSHIP_READS.get(parts[3])
+            membership_id = unquote(parts[2])
+            if related is not None and len(parts) == 5:
+                return Route(related, True, membership_id, unquote(parts[4]))
+            if parts[3] == "trained-model-inference-jobs" and len(parts) == 4:
+                return Route(LIST_TRAINED_MODEL_INFERENCE_JOBS, True, membership_id)
+        if len(parts) == 3 and parts[1] == "configured-model-algorithms" and ml:
+            return Route(GET_CONFIGURED_MODEL_ALGORITHM, True, arn=unquote(parts[2]))
         if len(parts) == 3 and parts[1] == "tags":
             return Route(LIST_TAGS_FOR_RESOURCE, True, arn=unquote(parts[2]))
     name = aws_operation_name(method, path, service)
@@ -364,6 +394,24 @@ class Emulator:
             return self._get_collaboration_trained_model(
                 found, caller, query.get("versionIdentifier"), account
             )
+        if operation in RELATED_READS:
+            return self._get_related(found, caller, account)
+        if operation == LIST_TRAINED_MODEL_INFERENCE_JOBS:
+            membership = self._membership(
+                found.membership_id, caller, resource=found.membership_id, account=account
+            )
+            model_arn = query.get("trainedModelArn")
+            version_id = query.get("trainedModelVersionIdentifier")
+            items = [
+                job.summary
+                for job in self.catalog.jobs.get(membership.id, ())
+                if model_arn in (None, job.model_arn)
+                and version_id in (None, job.version_identifier)
+            ]
+            scope = f"{membership.id}|{model_arn}|{version_id}"
+            resource = model_arn or membership.id
+            body = self._page(operation, scope, items, query, resource, "trainedModelInferenceJobs")
+            return Served(body, resource, (resource, membership.id))
         raise AssertionError(operation)  # pragma: no cover - route() only marks these supported
 
     def _page(
@@ -483,6 +531,30 @@ class Emulator:
                 requested,
             )
         return Served(version.body, version.key, (version.key, model.arn, model.collaboration_id))
+
+    def _get_related(self, found: Route, caller: Caller, account: str | None) -> Served:
+        """One related resource: in its membership, or (an algorithm) in its account."""
+        operation = found.operation
+        arn = found.arn
+        if operation == GET_CONFIGURED_MODEL_ALGORITHM:
+            owner = arn.split(":")[4] if arn.count(":") >= 5 else ""
+            if owner not in self.catalog.accounts or (account is not None and owner != account):
+                raise ApiFailure(
+                    403,
+                    "AccessDeniedException",
+                    f"User: {caller.access_key_id} is not authorized to perform: "
+                    f"cleanrooms-ml:{operation} on resource: {arn}",
+                    arn,
+                )
+        else:
+            self._membership(found.membership_id, caller, resource=arn, account=account)
+        related = self.catalog.related.get(operation, {}).get(arn)
+        if related is None or (
+            operation != GET_CONFIGURED_MODEL_ALGORITHM
+            and related.membership_id != found.membership_id
+        ):
+            raise ApiFailure(404, "ResourceNotFoundException", f"{arn} not found", arn)
+        return Served(related.body, arn, (arn, related.membership_id))
 
     def _list_tags(self, arn: str) -> Served:
         model = self.catalog.model_by_arn.get(arn)

@@ -9,7 +9,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from auditor.documents import COLLABORATION_OPERATION, output_shape
-from auditor.fleet import Fleet, FleetCollaborationModel, FleetMembership, FleetModel, FleetVersion
+from auditor.fleet import (
+    INFERENCE_JOB_SUMMARY_FIELDS,
+    Fleet,
+    FleetCollaborationModel,
+    FleetMembership,
+    FleetModel,
+    FleetVersion,
+)
 
 # Clean Rooms timestamps carry no timestampFormat, so rest-json uses epoch seconds;
 # Clean Rooms ML declares iso8601, which the fleet's documents already hold.
@@ -108,6 +115,24 @@ class CatalogCollaborationModel:
 
 
 @dataclass(frozen=True, slots=True)
+class CatalogRelated:
+    """One related resource's Get* body and the membership it lives in ("" for none)."""
+
+    arn: str
+    membership_id: str
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogJob:
+    """One inference job, as ListTrainedModelInferenceJobs lists it."""
+
+    model_arn: str
+    version_identifier: str
+    summary: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class Catalog:
     memberships: tuple[CatalogMembership, ...]
     membership_by_id: Mapping[str, CatalogMembership]
@@ -117,6 +142,52 @@ class Catalog:
     collaboration_models: Mapping[str, tuple[CatalogCollaborationModel, ...]] = field(
         default_factory=dict
     )
+    #: by operation, then ARN: the related resources' Get* bodies
+    related: Mapping[str, Mapping[str, CatalogRelated]] = field(default_factory=dict)
+    #: by membership id: its inference jobs, in creation order
+    jobs: Mapping[str, tuple[CatalogJob, ...]] = field(default_factory=dict)
+    #: the accounts the fleet's memberships belong to (another's algorithm is refused)
+    accounts: frozenset[str] = frozenset()
+
+
+def _related(fleet: Fleet) -> dict[str, dict[str, CatalogRelated]]:
+    context = fleet.context
+    kinds = (
+        (
+            "GetConfiguredModelAlgorithmAssociation",
+            "configuredModelAlgorithmAssociationArn",
+            context.associations,
+        ),
+        ("GetConfiguredModelAlgorithm", "configuredModelAlgorithmArn", context.algorithms),
+        ("GetMLInputChannel", "mlInputChannelArn", context.input_channels),
+        ("GetTrainedModelInferenceJob", "trainedModelInferenceJobArn", context.inference_jobs),
+    )
+    return {
+        operation: {
+            str(body[key]): CatalogRelated(
+                str(body[key]), str(body.get("membershipIdentifier", "")), dumps(body)
+            )
+            for body in bodies
+        }
+        for operation, key, bodies in kinds
+    }
+
+
+def _jobs(fleet: Fleet) -> dict[str, tuple[CatalogJob, ...]]:
+    collaborations = {m.id: m.collaboration_id for m in fleet.memberships}
+    jobs: dict[str, list[CatalogJob]] = {}
+    for body in fleet.context.inference_jobs:
+        membership_id = str(body["membershipIdentifier"])
+        summary = {key: body[key] for key in INFERENCE_JOB_SUMMARY_FIELDS if key in body}
+        summary["collaborationIdentifier"] = collaborations.get(membership_id, "")
+        jobs.setdefault(membership_id, []).append(
+            CatalogJob(
+                str(body["trainedModelArn"]),
+                str(body.get("trainedModelVersionIdentifier", "")),
+                dumps(summary),
+            )
+        )
+    return {membership_id: tuple(items) for membership_id, items in jobs.items()}
 
 
 def _model(model: FleetModel) -> CatalogModel:
@@ -223,4 +294,7 @@ def build_catalog(fleet: Fleet) -> Catalog:
         # a fleet with no other members' models serves no collaboration listing at all (its
         # own models are not converted either: that would cost a big benchmark fleet's startup)
         collaboration_models=_collaboration_models(fleet) if fleet.collaboration_models else {},
+        related=_related(fleet),
+        jobs=_jobs(fleet),
+        accounts=frozenset(m.account for m in fleet.memberships),
     )

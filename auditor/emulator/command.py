@@ -85,6 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fleet.add_argument("--noncompliant-share", type=float, default=0.3)
     fleet.add_argument(
+        "--context",
+        action="store_true",
+        help="also serve what the versions refer to: associations, algorithms, ML input "
+        "channels, incremental chains, inference jobs",
+    )
+    fleet.add_argument(
         "--fleet-account",
         action="append",
         default=[],
@@ -210,6 +216,7 @@ def fleet_from_args(args: argparse.Namespace) -> Fleet:
         noncompliant_share=args.noncompliant_share,
         accounts=args.fleet_account or None,
         collaboration_models=args.collaboration_models,
+        context=args.context,
     )
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from auditor.models import (
+    BaseVersion,
     Evidence,
     ModelVersion,
     PackRef,
@@ -22,6 +23,7 @@ from auditor.models import (
     VersionVerdict,
     encode_statuses,
 )
+from auditor.policy.context import BASE_MODELS, with_context
 from auditor.policy.paths import ROOT
 from auditor.policy.registry import Condition
 from auditor.policy.truth import FALSE, TRUE
@@ -45,6 +47,8 @@ class CompiledPolicy:
     examples: tuple[tuple[Status, tuple[Mapping[str, Any], ...]], ...]
     source: str
     line: int | None = None
+    #: The context roots its paths name (``$association``, ...; ``auditor.policy.context``).
+    roots: frozenset[str] = frozenset()
 
     @property
     def id(self) -> str:
@@ -84,6 +88,8 @@ class PolicySet:
     resource_types: frozenset[ResourceType] = frozenset({ResourceType.TRAINED_MODEL})
     enabled: tuple[CompiledPolicy, ...] = field(init=False)
     infos: tuple[PolicyInfo, ...] = field(init=False)
+    #: The context roots the enabled policies read: what the crawler fetches, and only that.
+    context_roots: frozenset[str] = field(init=False)
     _plan: tuple[tuple[PolicyInfo, Callable[[Any], tuple[Status, tuple[Evidence, ...]]]], ...] = (
         field(init=False)
     )
@@ -97,6 +103,8 @@ class PolicySet:
         )
         object.__setattr__(self, "enabled", enabled)
         object.__setattr__(self, "infos", tuple(policy.info for policy in enabled))
+        roots = frozenset(root for policy in enabled for root in policy.roots)
+        object.__setattr__(self, "context_roots", roots)
         plan = tuple((policy.info, policy.judge) for policy in enabled)
         object.__setattr__(self, "_plan", plan)
         plans = {
@@ -128,6 +136,11 @@ class PolicySet:
     def evaluate(self, version: ModelVersion) -> VersionVerdict:
         """Every enabled policy's verdict on one version; pure, never raises on JSON input."""
         document = version.document
+        if version.context:
+            context = version.context
+            if isinstance(context.get(BASE_MODELS), list):
+                context = {**context, BASE_MODELS: self._judged_bases(context[BASE_MODELS])}
+            document = with_context(document, context)
         statuses = bytearray()
         failures: list[Result] = []
         for info, judge in self._plans[version.resource.type]:
@@ -145,6 +158,38 @@ class PolicySet:
         return VersionVerdict(
             resource=version.resource, statuses=bytes(statuses), failures=tuple(failures)
         )
+
+    def _judged_bases(self, bases: list[Any]) -> list[Any]:
+        """``$baseModels`` as policies read it: each base version with this policy set's
+        verdicts on it (judged first, its own chain included), or its ``Unreadable``."""
+        judged: list[Any] = []
+        for base in bases:
+            if not isinstance(base, BaseVersion):
+                judged.append(base)
+            elif base.document is None:
+                judged.append(base.unreadable)
+            else:
+                arn = base.arn or "<unknown>"
+                resource = Resource(arn=arn, version_identifier=base.version)
+                verdict = self.evaluate(ModelVersion(resource, base.document, base.context))
+                judged.append(
+                    {
+                        "arn": base.arn,
+                        "modelName": base.model_name,
+                        "version": base.version,
+                        "status": base.document.get("status"),
+                        "verdicts": {
+                            info.id: verdict.status_of(index).value
+                            for index, info in enumerate(self.infos)
+                        },
+                        "failing": [
+                            f"{failure.severity}: inherited from {arn} v{base.version}: "
+                            f"{failure.policy.id} fails"
+                            for failure in verdict.failures
+                        ],
+                    }
+                )
+        return judged
 
     def evaluate_document(self, document: Mapping[str, Any]) -> VersionVerdict:
         """``evaluate`` for a bare GetTrainedModel response (identity taken from the document)."""

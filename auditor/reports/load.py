@@ -28,6 +28,8 @@ from auditor.models import (
     Evidence,
     EvidenceKind,
     Gate,
+    InferenceJobUse,
+    Lineage,
     ListingComplete,
     PackRef,
     PolicyInfo,
@@ -442,6 +444,7 @@ class _Loader:
                 for outcome, key in PRIOR_KEYS.items()
                 for item in document.get(key, ())
             ),
+            lineage=tuple(_lineage(item) for item in document.get("lineage", ())),
         )
 
     def prior_failure(self, doc: dict[str, Any], outcome: PriorOutcome) -> PriorFailure:
@@ -645,6 +648,25 @@ class _Loader:
             version_identifier=doc.get("version_identifier"),
             line=doc.get("line"),
         )
+
+
+def _lineage(doc: Mapping[str, Any]) -> Lineage:
+    return Lineage(
+        arn=doc["arn"],
+        version_identifier=doc["version_identifier"],
+        bases=tuple((base["arn"], base["version_identifier"]) for base in doc["bases"]),
+        jobs=tuple(
+            InferenceJobUse(
+                arn=job["arn"],
+                status=job["status"],
+                name=job["name"],
+                output_members=tuple(job["output_members"]),
+            )
+            for job in doc["inference_jobs"]
+        ),
+        jobs_read=doc["inference_jobs_read"],
+        failing=tuple(doc["failing"]),
+    )
 
 
 def _position(item: tuple[int, Result]) -> int:

@@ -174,6 +174,32 @@ def _render(report: Report, max_rows: int) -> str:
             )
         lines += _more(len(report.errors), len(shown_errors))
 
+    blast = list(report.blast_radius())
+    if blast:
+        lines += ["", f"### Blast radius ({len(blast)} failing versions in use)", ""]
+        lines += [
+            "| Version | Fails | Base chain | Inference job | Status | Output to |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
+        jobs_shown = 0
+        for item in blast:
+            chain = ""
+            if item.bases:  # the nearest base; the whole chain is in report.json and the HTML
+                arn, version = item.bases[0]
+                chain = f"{arn or '?'} v{version or '?'}"
+                if len(item.bases) > 1:
+                    chain += f" (+{len(item.bases) - 1} earlier)"
+            for job in item.jobs:
+                if jobs_shown >= max_rows:
+                    break
+                jobs_shown += 1
+                lines.append(
+                    f"| {cell(item.arn)} v{cell(item.version_identifier or '?')} "
+                    f"| {cell(', '.join(item.failing))} | {cell(chain)} | {cell(job.arn)} "
+                    f"| {cell(job.status or '')} | {cell(', '.join(job.output_members))} |"
+                )
+        lines += _more(sum(len(item.jobs) for item in blast), jobs_shown)
+
     if report.baseline_path is not None:
         lines += _baseline_lines(report, failures, max_rows)
     lines += [
