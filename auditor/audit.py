@@ -8,11 +8,14 @@ from datetime import UTC, date, datetime
 
 from auditor import __version__
 from auditor.baseline import apply_baseline
+from auditor.lineage import ContextTally, lineage_of
 from auditor.models import (
     Gate,
+    Lineage,
     ListingComplete,
     ModelVersion,
     Report,
+    ResourceType,
     ScanError,
     ScanFilters,
     ScanInfo,
@@ -62,13 +65,38 @@ class ReportBuilder:
         self.verdicts: list[VersionVerdict] = []
         self.errors: list[ScanError] = []
         self.listed_in_full: dict[ListingComplete, None] = {}
+        # A model one scanned account trained is, to another scanned account in the same
+        # collaboration, another member's model: it is reported once, as its owner's
+        # trained-model (read with GetTrainedModel, which tells more), whichever comes first.
+        self._own: set[tuple[str, str | None]] = set()
+        self._shared: dict[tuple[str, str | None], int] = {}  # key -> index in verdicts
+        self._dropped: set[int] = set()
+        self.lineage: list[Lineage] = []
+        self.context = ContextTally()
 
     def add(self, item: ModelVersion | ScanError | ListingComplete) -> None:
         if isinstance(item, ScanError):
             self.errors.append(item)
         elif isinstance(item, ListingComplete):
             self.listed_in_full[item] = None
+        elif item.resource.type is ResourceType.TRAINED_MODEL:
+            key = item.resource.key
+            self._own.add(key)
+            shared = self._shared.pop(key, None)
+            if shared is not None:
+                self._dropped.add(shared)
+            verdict = self.policy_set.evaluate(item)
+            self.verdicts.append(verdict)
+            if item.context:
+                self.context.add(item, verdict)
+                lineage = lineage_of(item, verdict)
+                if lineage is not None:
+                    self.lineage.append(lineage)
         else:
+            key = item.resource.key
+            if key in self._own or key in self._shared:
+                return
+            self._shared[key] = len(self.verdicts)
             self.verdicts.append(self.policy_set.evaluate(item))
 
     def add_all(self, items: Iterable[ModelVersion | ScanError | ListingComplete]) -> None:
@@ -86,7 +114,10 @@ class ReportBuilder:
         """The report; ``complete`` only when everything was read and nothing failed."""
         regions = set(self.regions)
         accounts = set(self.accounts)
-        for verdict in self.verdicts:
+        verdicts = self.verdicts
+        if self._dropped:
+            verdicts = [v for i, v in enumerate(verdicts) if i not in self._dropped]
+        for verdict in verdicts:
             if verdict.resource.region:
                 regions.add(verdict.resource.region)
             if verdict.resource.account:
@@ -118,9 +149,10 @@ class ReportBuilder:
             tool_version=__version__,
             scan=scan,
             policies=self.policy_set.infos,
-            verdicts=tuple(self.verdicts),
+            verdicts=tuple(verdicts),
             errors=tuple(self.errors),
             gate=options.gate,
+            lineage=tuple(self.lineage),
         )
         return finalize(report, options)
 

@@ -46,16 +46,19 @@ from auditor.atomic import (
 from auditor.audit import ReportBuilder, ReportOptions
 from auditor.baseline import diff_json, diff_reports, render_diff_text
 from auditor.crawler import DEFAULT_CONCURRENCY, CrawlConfig, CrawlScope, redact
-from auditor.demo import DemoSettings, demo_environment, running_emulator
+from auditor.crawler.collaboration import CollaborationClaims
+from auditor.demo import DemoSettings, collaboration_line, demo_environment, running_emulator
 from auditor.errors import AuditorError, ReportInputError, UsageError
 from auditor.history import record_run, trend
 from auditor.inputfiles import MAX_REPORT_BYTES, open_input, seekable_or_buffered
 from auditor.inputs import read_input
+from auditor.lineage import ContextTally
 from auditor.merge import merge_reports
-from auditor.models import ErrorScope, Gate, Report, ScanError, Severity
+from auditor.models import ErrorScope, Gate, Report, ResourceType, ScanError, Severity
 from auditor.policy import (
     MissingExamples,
     PolicySet,
+    context_pack_path,
     default_pack_path,
     list_policies,
     load_packs,
@@ -228,11 +231,11 @@ def _add_scan_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--workers",
         type=_positive_int,
-        default=0,
+        default=1,
         metavar="N",
-        help="processes crawling at once (default: the machine's cores, at most one per "
-        "account-region); more than the account-regions splits each by model, the shares "
-        "pacing together at its limits; 1: one process",
+        help="processes crawling at once (default 1: one process; try --workers N on "
+        "machines with more cores); more than the account-regions splits each by model, "
+        "the shares pacing together at its limits",
     )
     parser.add_argument(
         "--account-timeout",
@@ -259,6 +262,13 @@ def _add_scan_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--latest-only", action="store_true", help="audit only each model's latest version"
+    )
+    parser.add_argument(
+        "--collaboration-models",
+        action="store_true",
+        help="also audit the models other members trained in each membership's collaboration "
+        "(ListCollaborationTrainedModels / GetCollaborationTrainedModel), against the "
+        "collaboration-trained-model policies",
     )
     parser.add_argument(
         "--concurrency",
@@ -657,11 +667,17 @@ def _finish(report: Report, args: argparse.Namespace) -> int:
 
 
 def _scan_report(
-    args: argparse.Namespace, policy_set: PolicySet, options: ReportOptions, settings: ScanSettings
+    args: argparse.Namespace,
+    policy_set: PolicySet,
+    options: ReportOptions,
+    settings: ScanSettings,
+    context: ContextTally | None = None,
 ) -> Report:
     watch = progress.choose(sys.stderr, quiet=args.quiet)
     try:
-        return anyio.run(lambda: run_scan(settings, policy_set, options, watch=watch))
+        return anyio.run(
+            lambda: run_scan(settings, policy_set, options, watch=watch, context=context)
+        )
     finally:
         handle_signals_as_interrupts()  # the event loop's signal handling ends with it
 
@@ -675,6 +691,13 @@ def cmd_scan(args: argparse.Namespace) -> int:
             raise UsageError(f"--model: not a Clean Rooms ML trained model ARN: {arn!r}")
     if args.external_id and not args.org:
         raise UsageError("--external-id goes with --org (an accounts file names its own)")
+    if args.collaboration_models and args.model:
+        raise UsageError(
+            "--collaboration-models reads the collaborations of memberships: it does not "
+            "combine with --model (use --membership)"
+        )
+    if args.collaboration_models:
+        policy_set = policy_set.with_resource_types(frozenset(ResourceType))
     settings = ScanSettings(
         regions=tuple(args.region),
         profile=args.profile,
@@ -690,6 +713,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
             memberships=tuple(args.membership),
             model_arns=tuple(args.model),
             latest_only=args.latest_only,
+            collaboration_models=args.collaboration_models,
+            collaboration_claims=CollaborationClaims() if args.collaboration_models else None,
         ),
         crawl=CrawlConfig(concurrency=args.concurrency, deadline=args.timeout),
     )
@@ -699,6 +724,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     """Exits 0 when the demo itself worked, whatever the gate says (the contract)."""
     parse_formats(args.format)
+    if not args.policies:  # the demo fleet's context is worth seeing: both shipped packs
+        args.policies = [default_pack_path(), context_pack_path()]
     policy_set = _load_policy_set(args)
     options = _report_options(args)
     demo = DemoSettings(
@@ -714,18 +741,29 @@ def cmd_demo(args: argparse.Namespace) -> int:
             f"{len(fleet.models)} models in {len(fleet.memberships)} memberships; "
             f"{demo.rate:g} requests/s per operation (the scanner is not told)"
         )
+        others = fleet.collaboration_models
+        _say(
+            f"emulator: and {sum(len(m.versions) for m in others)} versions of {len(others)} "
+            "models other members trained in those collaborations"
+        )
         started = time.monotonic()
+        view = CrawlScope(collaboration_models=True, collaboration_claims=CollaborationClaims())
+        policy_set = policy_set.with_resource_types(frozenset(ResourceType))
         with demo_environment(server.endpoint_url):
-            report = _scan_report(args, policy_set, options, ScanSettings())
+            tally = ContextTally()
+            report = _scan_report(args, policy_set, options, ScanSettings(scope=view), tally)
         wall = time.monotonic() - started
         calls = server.counters.snapshot()
     code = _finish(report, args)
-    read = report.summary().versions
-    floor = fleet.version_count / demo.rate
+    read = sum(1 for v in report.verdicts if v.resource.type is ResourceType.TRAINED_MODEL)
+    # each operation is limited on its own: the floor is the busiest one's answered calls
+    answered = {op: int(n.get("200", 0)) for op, n in calls["statuses"].items()}
+    busiest, needed = max(answered.items(), key=lambda item: item[1], default=("-", 0))
+    floor = max(needed, 1) / demo.rate
     _say(
         f"scanner: read {read} of {fleet.version_count} versions "
         f"({fleet.version_count - read} lost) in {wall:.1f} s; the rate-limit floor is "
-        f"{floor:.1f} s ({fleet.version_count} GetTrainedModel calls at {demo.rate:g}/s): "
+        f"{floor:.1f} s ({needed} {busiest} calls at {demo.rate:g}/s): "
         f"{wall / floor:.2f}x"
     )
     _say(
@@ -733,6 +771,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"retried; by operation: "
         f"{', '.join(f'{op} {n}' for op, n in sorted(calls['operations'].items()))}"
     )
+    _say(tally.line())
+    _say(collaboration_line(report))
     _say(f"gate exit code would be {code} (the demo itself exits 0)")
     return EXIT_OK
 
@@ -768,13 +808,16 @@ def cmd_policies(args: argparse.Namespace) -> int:
         else:
             for row in rows:
                 state = "" if row.enabled else "  (disabled)"
-                _say(f"{row.id:34} {row.severity.value:8} {row.title}{state}")
+                if row.resource_type is not ResourceType.TRAINED_MODEL:
+                    state += f"  [{row.resource_type}]"
+                _say(f"{row.id:38} {row.severity.value:8} {row.title}{state}")
         return EXIT_OK
     policy_set = load_packs(args.policies or [default_pack_path()], {})
     if command == "validate":
         for pack in policy_set.packs:
             _say(f"ok: {pack.path} ({pack.id})")
-        _say(f"{len(policy_set.infos)} policies valid")
+        enabled = policy_set.with_resource_types(frozenset(ResourceType)).infos
+        _say(f"{len(enabled)} policies valid")
         return EXIT_OK
     outcomes = run_examples(policy_set)
     failed = [o for o in outcomes if not o.ok]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from auditor.fleet import DEFAULT_REGION, Fleet, generate_fleet
+from auditor.models import Report, ResourceType
 
 if TYPE_CHECKING:  # the emulator (aiohttp.web) is imported only when a demo runs
     from auditor.emulator import EmulatorConfig, EmulatorServer
@@ -35,6 +36,7 @@ class DemoSettings:
     rate: float = 100.0
     burst: int = 10
     latency_ms: float = 20.0
+    collaboration_models: int = 40  # other members' models in the memberships' collaborations
 
 
 def demo_fleet(settings: DemoSettings) -> Fleet:
@@ -44,6 +46,8 @@ def demo_fleet(settings: DemoSettings) -> Fleet:
         models=settings.models,
         versions_per_model=(1, 3),
         noncompliant_share=settings.noncompliant_share,
+        collaboration_models=settings.collaboration_models,
+        context=True,
     )
 
 
@@ -86,3 +90,30 @@ def running_emulator(settings: DemoSettings) -> Iterator[tuple[EmulatorServer, F
     fleet = demo_fleet(settings)
     with EmulatorServer(fleet, demo_config(settings)) as server:
         yield server, fleet
+
+
+def collaboration_line(report: Report) -> str:
+    """What the collaboration view found: "collaboration: 40 models by 3 other members in 2
+    collaborations; 6 fail" (a model fails when any of its versions fails a policy)."""
+    models: set[str] = set()
+    creators: set[str] = set()
+    collaborations: set[str] = set()
+    failing: set[str] = set()
+    for verdict in report.verdicts:
+        resource = verdict.resource
+        if resource.type is not ResourceType.COLLABORATION_TRAINED_MODEL:
+            continue
+        models.add(resource.arn)
+        creators.add(resource.creator_account or resource.account or "?")
+        collaborations.add(resource.collaboration_id or "?")
+        if verdict.failures:
+            failing.add(resource.arn)
+    errors = sum(1 for e in report.errors if e.scope in _COLLABORATION_SCOPES)
+    line = (
+        f"collaboration: {len(models)} models by {len(creators)} other members in "
+        f"{len(collaborations)} collaborations; {len(failing)} fail"
+    )
+    return line + (f"; {errors} errors" if errors else "")
+
+
+_COLLABORATION_SCOPES = frozenset({"collaboration", "collaboration-model"})

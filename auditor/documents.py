@@ -37,6 +37,8 @@ from botocore.utils import parse_timestamp
 
 SERVICE = "cleanroomsml"
 OPERATION = "GetTrainedModel"
+# the record of a model another member trained (``auditor scan --collaboration-models``)
+COLLABORATION_OPERATION = "GetCollaborationTrainedModel"
 MALFORMED_RESPONSE = "MalformedResponse"
 MAX_LISTED_PROBLEMS = 5
 _MAX_SHOWN = 40  # characters of an offending value or key quoted in a problem
@@ -130,29 +132,31 @@ def _compile(shape: Shape, memo: dict[str, _Node]) -> _Node:
 
 
 @cache
-def output_shape() -> StructureShape:
-    """GetTrainedModel's output shape from the installed botocore's data files (no client).
+def output_shape(operation: str = OPERATION) -> StructureShape:
+    """``operation``'s output shape (GetTrainedModel by default) from the installed botocore's
+    data files (no client).
 
     Loaded once per process. Raises ``botocore.exceptions.DataNotFoundError`` when the
     installed botocore has no Clean Rooms ML model.
     """
     loader = create_loader()
     model = ServiceModel(loader.load_service_model(SERVICE, "service-2"), SERVICE)
-    shape = model.operation_model(OPERATION).output_shape
+    shape = model.operation_model(operation).output_shape
     assert isinstance(shape, StructureShape)
     return shape
 
 
 @cache
-def _root() -> _Node:
-    return _compile(output_shape(), {})
+def _root(operation: str = OPERATION) -> _Node:
+    return _compile(output_shape(operation), {})
 
 
-def check_document(record: Any) -> CheckedDocument:
-    """``record`` judged against GetTrainedModel's output shape, and the document policies
-    see (see the module docstring). Never raises on bad data."""
+def check_document(record: Any, operation: str = OPERATION) -> CheckedDocument:
+    """``record`` judged against ``operation``'s output shape (GetTrainedModel, or
+    GetCollaborationTrainedModel for a collaboration model), and the document policies see
+    (see the module docstring). Never raises on bad data."""
     problems: list[Problem] = []
-    document = _walk(_root(), record, "", problems)
+    document = _walk(_root(operation), record, "", problems)
     if not isinstance(document, Mapping):
         document = {}
     return CheckedDocument(document=document, problems=tuple(problems))

@@ -27,6 +27,7 @@ from auditor.documents import MALFORMED_RESPONSE, OPERATION, check_document
 from auditor.errors import InputFileError
 from auditor.inputfiles import MAX_INPUT_BYTES, MAX_RECORD_DEPTH, read_bytes, value_nesting_exceeds
 from auditor.models import ErrorScope, ModelVersion, ScanError
+from auditor.policy.context import CONTEXT_ROOTS
 
 _DECODER = json.JSONDecoder()
 # a byte-order mark counts as space between records: `cat a.json b.json` keeps b's
@@ -206,6 +207,11 @@ def read_input(path: Path) -> Iterator[ModelVersion | ScanError]:
                 source, line, "MalformedRecord", "record is not a GetTrainedModel response object"
             )
             continue
+        # context roots ($association, ...) a record carries are the version's context,
+        # not members of the GetTrainedModel response
+        context = {key: value for key, value in record.items() if key in CONTEXT_ROOTS}
+        if context:
+            record = {key: value for key, value in record.items() if key not in context}
         checked = check_document(record)
         try:
             resource = resource_from_document(checked.document)
@@ -223,7 +229,7 @@ def read_input(path: Path) -> Iterator[ModelVersion | ScanError]:
             )
             continue
         seen.add(resource.key)
-        yield ModelVersion(resource=resource, document=checked.document)
+        yield ModelVersion(resource=resource, document=checked.document, context=context or None)
         if not checked.conforms:
             yield ScanError(
                 scope=ErrorScope.VERSION,

@@ -18,6 +18,7 @@ from auditor.audit import ReportOptions, finalize, utc_now
 from auditor.errors import UsageError
 from auditor.models import (
     Report,
+    ResourceType,
     ScanError,
     ScanFilters,
     ScanInfo,
@@ -42,15 +43,25 @@ def merge_reports(reports: Sequence[tuple[str, Report]], options: ReportOptions)
         if report.scan.packs != first.scan.packs or report.scan.params != first.scan.params:
             raise UsageError(f"merge: {source} used other packs or params than {first_source}")
     unreached = _missing_shards(reports)
-    verdicts: list[VersionVerdict] = []
-    seen: set[tuple[str, str | None]] = set()
+    verdicts: list[VersionVerdict | None] = []
+    seen: dict[tuple[str, str | None], int] = {}  # key -> index in verdicts
     errors: list[ScanError] = []
     uses: dict[Waiver, WaiverUse] = {}
     for _, report in reports:
         for verdict in report.verdicts:
-            if verdict.resource.key in seen:
-                continue
-            seen.add(verdict.resource.key)
+            key = verdict.resource.key
+            index = seen.get(key)
+            if index is not None:
+                # one shard's collaboration view of a model another shard's account trained:
+                # the owner's trained-model verdict is kept (see ``ReportBuilder.add``)
+                earlier = verdicts[index]
+                own = ResourceType.TRAINED_MODEL
+                if earlier is None or earlier.resource.type is own:
+                    continue
+                if verdict.resource.type is not own:
+                    continue
+                verdicts[index] = None
+            seen[key] = len(verdicts)
             failures = tuple(
                 dataclasses.replace(r, baseline=None) if r.baseline else r for r in verdict.failures
             )
@@ -83,7 +94,7 @@ def merge_reports(reports: Sequence[tuple[str, Report]], options: ReportOptions)
         tool_version=__version__,
         scan=scan,
         policies=first.policies,
-        verdicts=tuple(verdicts),
+        verdicts=tuple(v for v in verdicts if v is not None),
         errors=tuple(errors),
         gate=options.gate,
         waivers=tuple(uses.values()),

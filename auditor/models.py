@@ -69,6 +69,18 @@ class ErrorScope(StrEnum):
     TRAINED_MODEL = "trained-model"
     VERSION = "version"
     INPUT = "input"
+    COLLABORATION = "collaboration"  # ListCollaborationTrainedModels of one collaboration
+    COLLABORATION_MODEL = "collaboration-model"  # GetCollaborationTrainedModel of one version
+    RELATED = "related"  # a resource a version refers to (its association, a channel, ...)
+
+
+class ResourceType(StrEnum):
+    """What a policy judges and a result names: the document each type's policies see."""
+
+    TRAINED_MODEL = "trained-model"  # a version of this account's model: GetTrainedModel
+    # a version of a model another member trained in a shared collaboration:
+    # GetCollaborationTrainedModel (``auditor scan --collaboration-models``)
+    COLLABORATION_TRAINED_MODEL = "collaboration-trained-model"
 
 
 class BaselineState(StrEnum):
@@ -103,6 +115,9 @@ class Resource:
     account: str | None = None
     region: str | None = None
     status: str | None = None
+    type: ResourceType = ResourceType.TRAINED_MODEL
+    # the account that trained it (a collaboration model's ``creatorAccountId``)
+    creator_account: str | None = None
 
     @property
     def key(self) -> tuple[str, str | None]:
@@ -110,11 +125,74 @@ class Resource:
 
 
 @dataclass(frozen=True, slots=True)
+class Unreadable:
+    """A related resource the scan could not read: what a context root holds in its place.
+
+    Policies that read it are unknown (they fail closed), with evidence naming ``arn`` and
+    the error."""
+
+    arn: str
+    operation: str
+    code: str
+    message: str
+
+    def describe(self) -> str:
+        return f"{self.operation} {self.arn} failed ({self.code}: {self.message})"
+
+
+@dataclass(frozen=True, slots=True)
 class ModelVersion:
-    """One GetTrainedModel response, with where it came from."""
+    """One GetTrainedModel response, with where it came from.
+
+    ``context``: the related documents the enabled policies read, by context root
+    (``$association``, ``$inputChannels``, ...; see ``auditor.policy.context``): a
+    document, a list, None when the version refers to none, or ``Unreadable``.
+    """
 
     resource: Resource
     document: Mapping[str, Any]
+    context: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BaseVersion:
+    """The base a version was incrementally trained on, as the scan read it: its
+    GetTrainedModel ``document`` and that version's own ``context`` (so its verdicts can be
+    judged, chain and all), or ``unreadable`` when it could not be located or read."""
+
+    arn: str | None
+    model_name: str | None
+    version: str | None
+    document: Mapping[str, Any] | None = None
+    context: Mapping[str, Any] = field(default_factory=dict)
+    unreadable: Unreadable | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InferenceJobUse:
+    """An inference job that uses a trained model version: what its blast radius names."""
+
+    arn: str
+    status: str | None = None
+    name: str | None = None
+    output_members: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Lineage:
+    """Where one version comes from and what uses it: its incremental-training base chain
+    (nearest base first, as ``(arn, version)``) and the inference jobs using it.
+
+    ``jobs_read``: False when the jobs were not read (not asked for, or unreadable), so an
+    empty ``jobs`` proves nothing. ``failing``: the ids of the policies it fails.
+    """
+
+    arn: str
+    version_identifier: str | None
+    bases: tuple[tuple[str | None, str | None], ...] = ()
+    jobs: tuple[InferenceJobUse, ...] = ()
+    jobs_read: bool = False
+    failing: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +208,7 @@ class PolicyInfo:
     references: tuple[str, ...] = ()
     frameworks: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     line: int | None = None  # where the policy is defined in its pack (SARIF's region)
+    resource_type: ResourceType = ResourceType.TRAINED_MODEL
 
 
 class EvidenceKind(StrEnum):
@@ -416,6 +495,12 @@ class Report:
     waivers: tuple[WaiverUse, ...] = ()
     baseline_path: str | None = None
     prior_failures: tuple[PriorFailure, ...] = ()
+    #: versions with an incremental-training base or inference jobs (context scans only)
+    lineage: tuple[Lineage, ...] = ()
+
+    def blast_radius(self) -> Iterator[Lineage]:
+        """Failing versions and the inference jobs that keep using them."""
+        return (item for item in self.lineage if item.failing and item.jobs)
 
     def __repr__(self) -> str:
         # The generated repr spells out every verdict: hundreds of megabytes and seconds of

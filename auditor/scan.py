@@ -61,10 +61,10 @@ from auditor.crawler import (
 )
 from auditor.crawler.ratecontrol import Pacer
 from auditor.errors import UsageError
+from auditor.lineage import ContextTally
 from auditor.models import (
     ErrorScope,
     ListingComplete,
-    ModelVersion,
     Report,
     ScanError,
     ScanFilters,
@@ -171,7 +171,7 @@ def _stamp(item: CrawlItem, unit: Unit) -> CrawlItem:
     stamped = replace(
         resource, account=resource.account or account, region=resource.region or unit.region
     )
-    return ModelVersion(resource=stamped, document=item.document)
+    return replace(item, resource=stamped)
 
 
 async def _forward(
@@ -388,8 +388,9 @@ def plan_units(
 
 
 def default_workers(units: int) -> int:
-    """``--workers``' default: the cores this process may run on, at most one per
-    account-region (splitting one account-region is asked for by naming more workers)."""
+    """``ScanSettings(workers=0)``: the cores this process may run on, at most one per
+    account-region (splitting one account-region is asked for by naming more workers). The
+    CLI's default is 1 (one process) until workers beat it on small machines."""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
@@ -416,15 +417,21 @@ async def run_scan(
     session: aioboto3.Session | None = None,
     watch: Callable[[CrawlStats], Coroutine[Any, Any, None]] | None = None,
     handle_signals: bool = True,
+    context: ContextTally | None = None,
 ) -> Report:
     """Scan every region, evaluate every version, and build the report.
 
     ``watch`` runs beside the scan (a progress display) and is cancelled when it ends.
     With worker processes (``settings.workers``), each opens its own session from
     ``settings.profile`` and the environment; ``session`` serves the planning here.
+    ``context``: tallies what the versions' related resources held (``auditor demo``).
     Raises ``UsageError`` for configuration problems found before any call.
     """
     session = session or _session(settings.profile)
+    # the crawl reads exactly the related resources the enabled policies name
+    settings = replace(
+        settings, crawl=replace(settings.crawl, context_roots=policy_set.context_roots)
+    )
     wanted = [*settings.regions, *(r for t in settings.accounts for r in t.regions)]
     every_region = await available_regions(session) if "all" in wanted else ()
     try:
@@ -445,6 +452,9 @@ async def run_scan(
     if settings.workers < 0:
         raise UsageError(f"workers must be at least 1, got {settings.workers}")
     targets = await _targets(settings, session)
+    claims = settings.scope.collaboration_claims
+    if claims is not None:  # a scanned account's models are read as its own, not a partner's
+        claims.scanned_accounts.update(target.account_id for target in targets if target)
     planned = plan_units(targets, regions, session, settings, every_region)
     accounts = {
         target.account_id: _Account(session, target, settings) for target in targets if target
@@ -466,6 +476,8 @@ async def run_scan(
         ),
         shard=str(settings.shard) if settings.shard else None,
     )
+    if context is not None:
+        builder.context = context
     signals: list[str] = []
     stop = CrawlStop()
     report: Report | None = None

@@ -19,6 +19,16 @@ so the report is built exactly as in one process, and memory stays bounded (a fu
 blocks the workers). Each batch carries the job's ``CrawlStats``, which the parent sums
 for the progress display and the report.
 
+Context documents (``CrawlConfig.context_roots``, set from the policies) travel with the
+settings, so each worker reads the related resources its versions need and the context
+comes back with each ``ModelVersion``; the parent builds the lineage and tallies from it.
+Related reads are once per crawl: a split account-region may read a shared related resource
+once per share, and an error about it is reported once. The collaboration view
+(``--collaboration-models``) keeps its "each collaboration read once per scan" across
+processes: ``SharedClaims`` holds the claimed collaboration ids (128-bit hashes) in shared
+memory, so the first job of any worker to find a collaboration reads it and every other
+skips it; the parent's ``ReportBuilder`` de-duplicating by resource key is the backstop.
+
 Signals: the workers ignore SIGINT and SIGTERM (a terminal's Ctrl-C reaches the whole
 process group; the parent alone decides). The parent's first signal sets a shared event
 that every job polls: each stops its crawl as ``CrawlStop`` does in one process, what it read
@@ -31,6 +41,7 @@ error, never silently.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import multiprocessing
@@ -56,6 +67,8 @@ import anyio.to_thread
 
 from auditor.accounts import AccountTarget
 from auditor.crawler import CrawlItem, CrawlStats, CrawlStop, Operation
+from auditor.crawler.collaboration import CollaborationClaims
+from auditor.crawler.context import RelatedStats
 from auditor.crawler.ratecontrol import SLOT_WIDTH, Pacer, SharedPacer
 from auditor.crawler.retry import AnyioClock
 from auditor.models import ErrorScope, ListingComplete, ScanError
@@ -67,12 +80,13 @@ log = logging.getLogger(__name__)
 
 BATCH_ITEMS = 64  # items per message from a worker
 BATCH_SECONDS = 0.1  # a partial batch waits no longer than this
+CLAIM_SLOTS = 1 << 14  # collaborations the workers of one scan can claim in shared memory
 QUEUE_BATCHES = 32  # messages the channel holds before the workers wait: bounded memory
 POLL_SECONDS = 0.05  # how often a job looks for a stop and the parent looks for the end
 _COUNTERS = tuple(
     spec.name
     for spec in fields(CrawlStats)
-    if spec.name not in ("calls", "rates", "limits", "passes")
+    if spec.name not in ("calls", "rates", "limits", "passes", "related")
 )
 _LISTING_OPERATIONS = frozenset({"Scan", "AssumeRole", "ListMemberships", "ListTrainedModels"})
 
@@ -131,12 +145,56 @@ class SharedRates:
         }
 
 
+def _claim_key(collaboration_id: str) -> tuple[int, int]:
+    """A collaboration id as two non-zero 64-bit words (zero marks a free slot)."""
+    digest = hashlib.blake2b(collaboration_id.encode(), digest_size=16).digest()
+    high, low = int.from_bytes(digest[:8], "big"), int.from_bytes(digest[8:], "big")
+    return high or 1, low or 1
+
+
+class SharedClaims(CollaborationClaims):
+    """``CollaborationClaims`` across the worker processes of one scan: the claimed ids live
+    in a shared open-addressed table (pairs of words), so a collaboration is claimed once
+    whichever worker finds it first. A full table (more than ``CLAIM_SLOTS``
+    collaborations) claims locally: a collaboration may then be read by two workers and the
+    parent keeps one of each version."""
+
+    def __init__(
+        self, array: Any, lock: multiprocessing.synchronize.Lock, scanned_accounts: set[str]
+    ) -> None:
+        super().__init__()
+        self.scanned_accounts = set(scanned_accounts)
+        self._array = array
+        self._lock = lock
+
+    def claim(self, collaboration_id: str) -> bool:
+        high, low = _claim_key(collaboration_id)
+        slots = len(self._array) // 2
+        with self._lock:
+            for probe in range(slots):
+                index = 2 * ((high + probe) % slots)
+                held = (self._array[index], self._array[index + 1])
+                if held == (high, low):
+                    return False
+                if held == (0, 0):
+                    self._array[index], self._array[index + 1] = high, low
+                    self._claimed.add(collaboration_id)
+                    return True
+        log.warning(
+            "more than %d collaborations: %s may be read by more than one worker",
+            slots,
+            collaboration_id,
+        )
+        return super().claim(collaboration_id)
+
+
 # --- in the worker process ----------------------------------------------------------------
 
 _channel: multiprocessing.queues.Queue[Any] | None = None
 _stop_event: multiprocessing.synchronize.Event | None = None
 _rates: SharedRates | None = None
 _reason: Any = None  # the stop's reason (the signal's name), in shared memory
+_claims: tuple[Any, multiprocessing.synchronize.Lock] | None = None
 
 
 def _init_worker(
@@ -146,13 +204,14 @@ def _init_worker(
     lock: multiprocessing.synchronize.Lock,
     reason: Any,
     log_level: int,
+    claims: tuple[Any, multiprocessing.synchronize.Lock] | None = None,
 ) -> None:
     """Each worker process, once: the parent alone handles signals; logging as the CLI's."""
-    global _channel, _stop_event, _rates, _reason
+    global _channel, _stop_event, _rates, _reason, _claims
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, signal.SIG_IGN)
     _channel, _stop_event, _rates = channel, stop_event, SharedRates(array, lock)
-    _reason = reason
+    _reason, _claims = reason, claims
     parent = multiprocessing.parent_process()
     if parent is not None:
         watch = threading.Thread(target=_exit_with, args=(parent,), name="parent-watch")
@@ -183,6 +242,10 @@ def _run_jobs(
 ) -> None:
     """A worker's share of the jobs: at most ``parallel`` at once, each crawling its unit and
     streaming what it emits to the parent."""
+    claims = settings.scope.collaboration_claims
+    if claims is not None and _claims is not None:  # every job of every worker claims in one
+        shared = SharedClaims(*_claims, claims.scanned_accounts)  # table in shared memory
+        settings = replace(settings, scope=replace(settings.scope, collaboration_claims=shared))
 
     async def run_all() -> None:
         from auditor.scan import _Account, _session
@@ -211,8 +274,15 @@ async def _limited(
 
 def _snapshot(stats: CrawlStats) -> CrawlStats:
     """A copy to send: the queue pickles it later, in its feeder thread."""
+    related = stats.related
+    if related is not None:
+        related = replace(related, by_operation=dict(related.by_operation))
     return replace(
-        stats, calls=stats.calls.copy(), rates=dict(stats.rates), limits=dict(stats.limits)
+        stats,
+        calls=stats.calls.copy(),
+        rates=dict(stats.rates),
+        limits=dict(stats.limits),
+        related=related,
     )
 
 
@@ -352,6 +422,8 @@ class _Progress:
         stats.passes = max(stats.passes, snapshot.passes)
         stats.rates.update(snapshot.rates)
         stats.limits.update(snapshot.limits)
+        if snapshot.related is not None:
+            _fold_related(stats, snapshot.related, previous.related)
 
     def admit(self, job: Job, item: CrawlItem) -> CrawlItem | None:
         """``item``, or None when it repeats what another share of its unit reported: a
@@ -365,7 +437,9 @@ class _Progress:
             seen = self.listings.get(key, 0) + 1
             self.listings[key] = seen
             return item if seen == count else None
-        if isinstance(item, ScanError) and item.operation in _LISTING_OPERATIONS:
+        if isinstance(item, ScanError) and (
+            item.operation in _LISTING_OPERATIONS or item.scope is ErrorScope.RELATED
+        ):  # a related resource two shares' versions refer to is read by both
             error_key = (
                 item.scope, item.operation, item.code, item.message, item.account, item.region,
                 item.membership_id, item.resource_arn, item.version_identifier,
@@ -374,6 +448,19 @@ class _Progress:
                 return None
             self.shared_errors.add(error_key)
         return item
+
+
+def _fold_related(stats: CrawlStats, snapshot: RelatedStats, previous: RelatedStats | None) -> None:
+    """Add what a job's related reads found since its previous snapshot."""
+    if stats.related is None:
+        stats.related = RelatedStats()
+    total = stats.related
+    total.resources += snapshot.resources - (previous.resources if previous else 0)
+    total.unreadable += snapshot.unreadable - (previous.unreadable if previous else 0)
+    before = previous.by_operation if previous else {}
+    for operation, count in snapshot.by_operation.items():
+        change = count - before.get(operation, 0)
+        total.by_operation[operation] = total.by_operation.get(operation, 0) + change
 
 
 def _failed_job_error(job: Job, code: str, message: str) -> ScanError:
@@ -406,6 +493,9 @@ async def crawl_in_workers(
     array = context.RawArray("d", max(1, slots * len(Operation) * SLOT_WIDTH))
     lock = context.Lock()
     reason = context.RawArray("c", 64)
+    claims = None
+    if settings.scope.collaboration_claims is not None:
+        claims = (context.RawArray("Q", 2 * CLAIM_SLOTS), context.Lock())
     workers = min(workers, len(jobs))
     progress = _Progress(jobs, stats)
     executor = ProcessPoolExecutor(
@@ -419,6 +509,7 @@ async def crawl_in_workers(
             lock,
             reason,
             logging.getLogger().getEffectiveLevel(),
+            claims,
         ),
     )
     clean = False

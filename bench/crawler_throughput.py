@@ -21,6 +21,15 @@ throughput. A
 row with a shorter floor still prints both ratios, unjudged; its scan proper is judged.
 
     .venv/bin/python -m bench.crawler_throughput --rate 100 --models 2000
+
+``--context`` adds rows with the context policies on (the shipped context pack beside the
+baseline, over a fleet whose versions refer to associations, channels, incremental bases
+and inference jobs). There each version costs calls to several operations, each limited to R
+on its own, so the floor is the largest per-operation count of answered calls / R. "context
+calls" counts the answered related reads, "related" the distinct related resources: each is
+read once a scan, so they must be equal.
+
+    .venv/bin/python -m bench.crawler_throughput --rate 100 --models 2000 --context --scanner-only
 """
 
 from __future__ import annotations
@@ -33,6 +42,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from auditor.crawler.api import RELATED_OPERATIONS
+from auditor.policy import context_pack_path, default_pack_path
 from bench.harness import (
     FleetShape,
     Table,
@@ -160,6 +171,78 @@ def run(
     return table
 
 
+@dataclass(frozen=True, slots=True)
+class ContextOutcome:
+    wall: float
+    read: int
+    scan: float | None
+    answered: dict[str, int]  # operation -> calls answered 200
+    context_calls: int
+    related: int  # distinct related resources read
+
+
+def run_context_one(shape: FleetShape, rate: float, *, timeout: float = 3600.0) -> ContextOutcome:
+    """``auditor scan`` with the baseline and context packs against a context fleet."""
+    with (
+        emulator(shape, rate=rate, burst=BURST, latency_ms=LATENCY_MS) as emu,
+        tempfile.TemporaryDirectory(prefix="bench-scan-") as out,
+    ):
+        command = [
+            *scan_command(Path(out)),
+            "--policies", str(default_pack_path()), "--policies", str(context_pack_path()),
+        ]  # fmt: skip
+        measured = run_measured(command, env=emu.env(), timeout=timeout)
+        counters = emu.counters()
+        report = Path(out) / "report.json"
+        read = versions_in_report(report) if report.exists() else 0
+        scan = scan_seconds(report) if report.exists() else None
+    answered = {
+        operation: int(statuses.get("200", 0))
+        for operation, statuses in counters["statuses"].items()
+    }
+    related_ops = {str(op) for op in RELATED_OPERATIONS}
+    context_calls = sum(n for op, n in answered.items() if op in related_ops)
+    related = sum(
+        len(resources) for op, resources in counters["resources"].items() if op in related_ops
+    )
+    return ContextOutcome(measured.wall, read, scan, answered, context_calls, related)
+
+
+def run_context(rates: Sequence[float], shape: FleetShape) -> Table:
+    """Rows with the context policies on: wall and scan against the per-operation floor."""
+    table = Table(
+        ["R/s", "fleet", "crawler", "wall s", "scan s", "floor s", "floor op", "wall/floor",
+         "scan/floor", "lost", "context calls", "related"]
+    )  # fmt: skip
+    context_shape = FleetShape(
+        shape.models, shape.versions_per_model, shape.memberships, shape.seed, context=True
+    )
+    versions = context_shape.version_count()
+    for rate in rates:
+        outcome = run_context_one(context_shape, rate)
+        floor_op, most = max(outcome.answered.items(), key=lambda item: item[1])
+        floor = most / rate
+        ratio = outcome.wall / floor
+        ratio_text = (
+            verdict(ratio, TARGET_RATIO, "x")
+            if floor >= JUDGED_MIN_FLOOR
+            else f"{ratio:.2f}x (floor < {JUDGED_MIN_FLOOR:g} s: not judged)"
+        )
+        scan_text = scan_ratio = ""
+        if outcome.scan is not None:
+            scan_text = f"{outcome.scan:.1f}"
+            scan_ratio = verdict(outcome.scan / floor, TARGET_RATIO, "x")
+        table.add(
+            f"{rate:g}", f"{versions:,} versions + context", "auditor scan (context on)",
+            f"{outcome.wall:.1f}", scan_text, f"{floor:.1f}", f"{floor_op} {most:,}",
+            ratio_text, scan_ratio, verdict(versions - outcome.read, 0, "", fmt="{:,}"),
+            f"{outcome.context_calls:,}",
+            f"{outcome.related:,} "
+            + ("(equal) OK" if outcome.related == outcome.context_calls else "(NOT equal) MISSED"),
+        )  # fmt: skip
+    return table
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rate", type=float, action="append", help="limit R (repeatable)")
@@ -168,6 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memberships", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--scanner-only", action="store_true", help="skip the alternatives")
+    parser.add_argument("--context", action="store_true", help="add rows with context policies")
     args = parser.parse_args(argv)
     low, _, high = args.versions_per_model.partition(",")
     shape = FleetShape(
@@ -176,6 +260,9 @@ def main(argv: list[str] | None = None) -> int:
     contenders = (SCANNER,) if args.scanner_only else CONTENDERS
     table = run(args.rate or [100.0], [shape], contenders)
     print(table.render())
+    if args.context:
+        print()
+        print(run_context(args.rate or [100.0], shape).render())
     return 0
 
 

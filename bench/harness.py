@@ -43,12 +43,14 @@ class FleetShape:
     versions_per_model: tuple[int, int] = (1, 1)
     memberships: int = 3
     seed: int = 7
+    context: bool = False  # also serve the versions' related resources (``--context``)
 
     def args(self) -> list[str]:
         low, high = self.versions_per_model
         return [
             "--seed", str(self.seed), "--memberships", str(self.memberships),
             "--models", str(self.models), "--versions-per-model", f"{low},{high}",
+            *(["--context"] if self.context else []),
         ]  # fmt: skip
 
     def version_count(self) -> int:

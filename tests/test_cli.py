@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from auditor.cli import main
+from auditor.demo import DemoSettings
 from auditor.fleet import generate_fleet
 from auditor.reports.load import validate_report_document
 
@@ -243,12 +244,32 @@ def test_demo_scans_the_whole_seeded_fleet_and_exits_0_despite_the_gate(
     argv = ["demo", "--models", "40", "--rate", "200", "--quiet", "--output-dir", str(out)]
     assert main(argv) == 0
     printed = capsys.readouterr()
-    fleet = generate_fleet(seed=7, memberships=4, models=40, versions_per_model=(1, 3))
+    fleet = generate_fleet(
+        seed=7,
+        memberships=4,
+        models=40,
+        versions_per_model=(1, 3),
+        collaboration_models=DemoSettings().collaboration_models,
+    )
     assert f"read {fleet.version_count} of {fleet.version_count} versions (0 lost)" in printed.out
     assert "FAIL:" in printed.err  # the seeded fleet is partly non-compliant; verdict: stderr
     document = json.loads((out / "report.json").read_text())
     validate_report_document(document, "report.json")
-    assert document["summary"]["versions"] == fleet.version_count
+    # the demo reads the collaboration view too: other members' models, each version once
+    others = sum(len(m.versions) for m in fleet.collaboration_models)
+    assert others > 0
+    assert document["summary"]["versions"] == fleet.version_count + others
+    assert "collaboration: 40 models by 3 other members in 4 collaborations;" in printed.out
+    # ... and each of this account's versions in its context, with both packs loaded
+    heads = [line.split(" ", 2)[:2] for line in printed.out.splitlines()]
+    assert heads[heads.index(["emulator:", "and"]) - 1][0] == "emulator:"
+    kinds = [head[0] for head in heads]
+    assert kinds.index("context:") < kinds.index("collaboration:")
+    types = {r["resource"]["type"] for r in document["results"]}
+    assert types == {"trained-model", "collaboration-trained-model"}
+    context_ids = {p["id"] for p in document["policies"] if p["pack_id"] == "cleanrooms-ml-context"}
+    assert "input-channels-encrypted" in context_ids
+    assert document["lineage"]
     assert document["scan"]["complete"] is True
     assert {p.name for p in out.iterdir()} >= {"report.json", "report.html", "report.sarif"}
     assert os.environ["AWS_ACCESS_KEY_ID"] == "AKIAREALKEYMUSTNOTBEUSED"  # restored afterwards

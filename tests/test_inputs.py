@@ -264,3 +264,22 @@ def test_epoch_second_timestamps_read_as_iso8601(tmp_path: Path) -> None:
     assert errors == []
     assert version.document["createTime"] == "2024-01-01T00:00:00Z"
     assert version.document["updateTime"] == "2024-01-01T00:00:00.500000Z"
+
+
+def test_context_roots_in_a_record_are_its_context_not_response_members(tmp_path: Path) -> None:
+    association = {"privacyConfiguration": {"policies": {}}}
+    path = tmp_path / "in.json"
+    path.write_text(json.dumps([_doc(0, **{"$association": association, "$inputChannels": []})]))
+    versions, errors = _read(path)
+    assert errors == []  # a conforming response: the roots are not unknown members
+    (version,) = versions
+    assert version.document == DOCUMENTS[0]
+    assert version.context == {"$association": association, "$inputChannels": []}
+
+
+def test_a_record_without_context_roots_has_none(tmp_path: Path) -> None:
+    path = tmp_path / "in.json"
+    path.write_text(json.dumps([_doc(0, **{"$unknownRoot": 1})]))
+    (version,), _ = _read(path)
+    assert version.context is None
+    assert "$unknownRoot" not in version.document

@@ -13,7 +13,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import fields as dataclass_fields
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -28,9 +29,10 @@ from auditor.emulator import EmulatorServer
 from auditor.emulator.config import EmulatorConfig, Fault, FaultKind, RateLimit
 from auditor.fleet import Fleet, generate_fleet
 from auditor.models import ErrorScope, ListingComplete, ScanError
+from auditor.policy import context_pack_path, default_pack_path
 from auditor.scan import Unit
 from auditor.shard import model_share
-from auditor.workers import _Progress, plan_jobs
+from auditor.workers import CLAIM_SLOTS, SharedClaims, _Progress, plan_jobs
 from tests.crawler.fakeclock import FakeClock
 
 EAST, WEST = "us-east-1", "us-west-2"
@@ -157,6 +159,118 @@ def test_one_region_split_over_two_workers_reports_what_one_process_does(
         _same_scan(one, two)
         assert one["errors"], "the faults must show in the comparison"
         assert 1 <= len(one["scan"]["memberships_read"]) < 3, "some listed in full, not all"
+
+
+CONTEXT_PACKS = ("--policies", str(default_pack_path()), "--policies", str(context_pack_path()))
+COLLABORATION = "collaboration-trained-model"
+
+
+def _lineage(report: dict[str, Any]) -> list[str]:
+    return sorted(json.dumps(item, sort_keys=True) for item in report.get("lineage", []))
+
+
+@pytest.mark.parametrize("regions", [(EAST,), (EAST, WEST)], ids=["split", "two-regions"])
+def test_context_and_collaboration_models_in_two_workers_report_what_one_process_does(
+    serve: Any, tmp_path: Path, regions: tuple[str, ...]
+) -> None:
+    """Context documents (related resources, some unreadable: another account's algorithms)
+    and other members' models: the workers' report is one process's, lineage and all, and
+    each collaboration is listed once per scan however many workers find it."""
+    parts = [
+        generate_fleet(
+            seed=9 + i,
+            memberships=2,
+            models=10,
+            versions_per_model=(1, 3),
+            region=region,
+            context=True,
+            collaboration_models=8,
+        )
+        for i, region in enumerate(regions)
+    ]
+    fleet = Fleet(
+        memberships=tuple(m for part in parts for m in part.memberships),
+        models=tuple(m for part in parts for m in part.models),
+        collaboration_models=tuple(m for part in parts for m in part.collaboration_models),
+        context=parts[0].context if len(parts) == 1 else _merged_context(parts),
+    )
+    # an input channel that models of both shares (of a split region) train on cannot be read
+    shares: dict[str, set[int]] = {}
+    for model in fleet.models:
+        for version in model.versions:
+            for channel in version.document["dataChannels"]:
+                shares.setdefault(channel["mlInputChannelArn"], set()).add(
+                    model_share(model.arn, 2)
+                )
+    broken = min(arn for arn, found in shares.items() if found == {0, 1})
+    server = serve(fleet, EmulatorConfig(faults={broken: Fault(FaultKind.NOT_JSON)}))
+    args = [*CONTEXT_PACKS, "--collaboration-models"]
+    for region in regions:
+        args += ["--region", region]
+    reports: dict[str, dict[str, Any]] = {}
+    codes: dict[str, int] = {}
+    listed: dict[str, dict[str, int]] = {}
+    for workers in ("1", "2"):
+        server.counters.reset()
+        codes[workers], reports[workers] = _scan(tmp_path / workers, *args, "--workers", workers)
+        listed[workers] = dict(
+            server.counters.snapshot()["resources"]["ListCollaborationTrainedModels"]
+        )
+    one, two = reports["1"], reports["2"]
+    assert codes["2"] == codes["1"]
+    _same_scan(one, two)
+    assert _lineage(two) == _lineage(one)
+    # what makes the comparison mean something: context was read and judged, lineage built,
+    # other members' models audited, and an unreadable related resource reported
+    context_policies = {p["id"] for p in two["policies"] if "$" in json.dumps(p)}
+    assert {r["policy_id"] for r in two["results"]} & context_policies
+    assert _lineage(one)
+    shared = {
+        r["resource"]["arn"] for r in two["results"] if r["resource"]["type"] == COLLABORATION
+    }
+    assert shared == {m.arn for m in fleet.collaboration_models}
+    assert [e["resource_arn"] for e in two["errors"] if e["scope"] == "related"] == [broken]
+    collaborations = {m.collaboration_id for m in fleet.memberships}
+    assert listed["1"] == listed["2"] == dict.fromkeys(collaborations, 1)
+
+
+def _merged_context(parts: list[Fleet]) -> Any:
+    first = parts[0].context
+    merged = {}
+    for spec in dataclass_fields(first):
+        values = [getattr(part.context, spec.name) for part in parts]
+        if isinstance(values[0], Mapping):
+            merged[spec.name] = {k: v for value in values for k, v in value.items()}
+        else:
+            merged[spec.name] = tuple(x for value in values for x in value)
+    return type(first)(**merged)
+
+
+def test_a_collaboration_is_claimed_once_across_processes_sharing_the_table() -> None:
+    """Two workers' claims over one shared table: the first claim of an id wins wherever
+    it is made, and ids with the same table slot do not shadow each other."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    array, lock = context.RawArray("Q", 2 * CLAIM_SLOTS), context.Lock()
+    first = SharedClaims(array, lock, {"111111111111"})
+    second = SharedClaims(array, lock, set())
+    ids = [f"collaboration-{i}" for i in range(200)]
+    assert [first.claim(i) for i in ids[::2]] == [True] * 100
+    assert [second.claim(i) for i in ids] == [i % 2 == 1 for i in range(200)]
+    assert not any(first.claim(i) for i in ids)
+    assert len(first) == 100
+    assert len(second) == 100
+    assert first.scanned_accounts == {"111111111111"}
+
+
+def test_a_full_claim_table_still_reads_every_collaboration() -> None:
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    claims = SharedClaims(context.RawArray("Q", 4), context.Lock(), set())  # two slots
+    assert [claims.claim(f"c{i}") for i in range(4)] == [True] * 4  # none is lost
+    assert [claims.claim(f"c{i}") for i in range(4)] == [False] * 4
 
 
 def test_shares_of_a_split_partition_the_models() -> None:

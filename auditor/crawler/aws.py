@@ -30,7 +30,7 @@ from botocore.parsers import ResponseParserError
 from botocore.utils import parse_timestamp
 
 from auditor.crawler import redact
-from auditor.crawler.api import Operation, Page
+from auditor.crawler.api import RELATED_OPERATIONS, Operation, Page
 from auditor.crawler.translate import (
     is_parser_failure,
     keep_wire_body,
@@ -138,6 +138,58 @@ class AwsCleanRoomsApi:
         response = await self._call(op, self._cleanroomsml.get_trained_model, params)
         return to_document(op, response)
 
+    async def list_collaboration_trained_models(
+        self, collaboration_id: str, *, next_token: str | None
+    ) -> Page:
+        params: dict[str, Any] = {
+            "collaborationIdentifier": collaboration_id,
+            "maxResults": PAGE_SIZE,
+        }
+        if next_token:
+            params["nextToken"] = next_token
+        op = Operation.LIST_COLLABORATION_TRAINED_MODELS
+        method = self._cleanroomsml.list_collaboration_trained_models
+        response = await self._call(op, method, params)
+        return to_page(op, response, "collaborationTrainedModels")
+
+    async def get_collaboration_trained_model(
+        self, collaboration_id: str, model_arn: str, *, version_identifier: str | None
+    ) -> Mapping[str, Any]:
+        params: dict[str, Any] = {
+            "collaborationIdentifier": collaboration_id,
+            "trainedModelArn": model_arn,
+        }
+        if version_identifier:
+            params["versionIdentifier"] = version_identifier
+        op = Operation.GET_COLLABORATION_TRAINED_MODEL
+        method = self._cleanroomsml.get_collaboration_trained_model
+        response = await self._call(op, method, params)
+        return to_document(op, response)
+
+    async def get_related(
+        self, operation: Operation, arn: str, *, membership_id: str | None
+    ) -> Mapping[str, Any]:
+        method_name, arn_param = _RELATED_READS[operation]
+        params: dict[str, Any] = {arn_param: arn}
+        if operation is not Operation.GET_CONFIGURED_MODEL_ALGORITHM:
+            params["membershipIdentifier"] = membership_id
+        method = getattr(self._cleanroomsml, method_name)
+        return to_document(operation, await self._call(operation, method, params))
+
+    async def list_trained_model_inference_jobs(
+        self, membership_id: str, model_arn: str, *, next_token: str | None
+    ) -> Page:
+        params: dict[str, Any] = {
+            "membershipIdentifier": membership_id,
+            "trainedModelArn": model_arn,
+            "maxResults": PAGE_SIZE,
+        }
+        if next_token:
+            params["nextToken"] = next_token
+        op = Operation.LIST_TRAINED_MODEL_INFERENCE_JOBS
+        method = self._cleanroomsml.list_trained_model_inference_jobs
+        return to_page(op, await self._call(op, method, params), "trainedModelInferenceJobs")
+
     @staticmethod
     async def _call(op: Operation, method: Any, params: dict[str, Any]) -> Mapping[str, Any]:
         try:
@@ -151,6 +203,24 @@ class AwsCleanRoomsApi:
                 raise
             raise translate_error(op, exc) from exc
         return response
+
+
+# operation -> (the client's method, the request member naming the resource's ARN)
+_RELATED_READS: dict[Operation, tuple[str, str]] = {
+    Operation.GET_CONFIGURED_MODEL_ALGORITHM_ASSOCIATION: (
+        "get_configured_model_algorithm_association",
+        "configuredModelAlgorithmAssociationArn",
+    ),
+    Operation.GET_CONFIGURED_MODEL_ALGORITHM: (
+        "get_configured_model_algorithm",
+        "configuredModelAlgorithmArn",
+    ),
+    Operation.GET_ML_INPUT_CHANNEL: ("get_ml_input_channel", "mlInputChannelArn"),
+    Operation.GET_TRAINED_MODEL_INFERENCE_JOB: (
+        "get_trained_model_inference_job",
+        "trainedModelInferenceJobArn",
+    ),
+}
 
 
 def _parse_timestamp(value: Any) -> datetime:
@@ -261,6 +331,9 @@ async def open_aws_api(
                 Operation.GET_TRAINED_MODEL,
                 Operation.LIST_TRAINED_MODELS,
                 Operation.LIST_TRAINED_MODEL_VERSIONS,
+                Operation.LIST_COLLABORATION_TRAINED_MODELS,
+                Operation.GET_COLLABORATION_TRAINED_MODEL,
+                *RELATED_OPERATIONS,
             ),
         )
         yield AwsCleanRoomsApi(region=region, cleanrooms=cleanrooms, cleanroomsml=cleanroomsml)

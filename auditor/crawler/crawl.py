@@ -52,6 +52,15 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from auditor.arns import TrainedModelArn, parse_trained_model_arn
 from auditor.crawler.api import CleanRoomsApi, Operation, Page
+from auditor.crawler.collaboration import (
+    CollaborationClaims,
+    CollaborationListing,
+    CollaborationRead,
+    CollaborationUnit,
+    CollaborationView,
+)
+from auditor.crawler.context import DeferRelated, RelatedReader
+from auditor.crawler.cursor import Cursor as _Cursor
 from auditor.crawler.ratecontrol import Pacer, RateConfig, RateController
 from auditor.crawler.redact import redact
 from auditor.crawler.retry import AnyioClock, Clock, Deadline, RetryPolicy, call_with_retry
@@ -92,6 +101,11 @@ class CrawlScope:
     model_arns: tuple[str, ...] = ()
     latest_only: bool = False
     share: tuple[int, int] | None = None
+    # --collaboration-models: also the models other members trained in the collaborations
+    # of the listed memberships (``auditor.crawler.collaboration``); ``collaboration_claims``
+    # is shared by every crawl of one scan so that each collaboration is read once.
+    collaboration_models: bool = False
+    collaboration_claims: CollaborationClaims | None = field(default=None, compare=False)
 
     def owns(self, model_arn: str) -> bool:
         """Whether ``model_arn`` is this scope's to read (always, unless it has a share)."""
@@ -121,6 +135,9 @@ class CrawlConfig:
     attempt_timeout: float = 60.0
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
+    #: The context roots the enabled policies read (``PolicySet.context_roots``): the
+    #: related resources to fetch for each version (``auditor.crawler.context``).
+    context_roots: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if self.concurrency < 1:
@@ -193,30 +210,6 @@ class _Version:
     spent: int = 0
 
 
-@dataclass(slots=True)
-class _Cursor:
-    """Where one listing stands: the token of its next page, every token it has followed
-    (to catch a service paging in a loop), whether it has started over once, how many
-    pages it has read and how many attempts earlier passes spent on it."""
-
-    token: str | None = None
-    followed: set[str] = field(default_factory=set)
-    restarted: bool = False
-    pages: int = 0
-    spent: int = 0
-
-    def advance(self, token: str) -> None:
-        self.followed.add(token)
-        self.token = token
-        self.pages += 1
-
-    def restart(self) -> None:
-        self.token = None
-        self.followed.clear()
-        self.restarted = True
-        self.pages = 0
-
-
 @dataclass(frozen=True, slots=True)
 class _MembershipsListing:
     """ListMemberships for one status (None: every status)."""
@@ -252,8 +245,10 @@ class _Work:
     models: list[_ModelsListing] = field(default_factory=list)
     versions: list[_VersionsListing] = field(default_factory=list)
     reads: list[_Version] = field(default_factory=list)
+    collaborations: list[CollaborationListing] = field(default_factory=list)
+    collaboration_reads: list[CollaborationRead] = field(default_factory=list)
 
-    def add(self, unit: _Unit) -> None:
+    def add(self, unit: _Unit | CollaborationUnit) -> None:
         match unit:
             case _MembershipsListing():
                 self.memberships.append(unit)
@@ -263,9 +258,20 @@ class _Work:
                 self.versions.append(unit)
             case _Version():
                 self.reads.append(unit)
+            case CollaborationListing():
+                self.collaborations.append(unit)
+            case CollaborationRead():
+                self.collaboration_reads.append(unit)
 
     def __len__(self) -> int:
-        return len(self.memberships) + len(self.models) + len(self.versions) + len(self.reads)
+        return (
+            len(self.memberships)
+            + len(self.models)
+            + len(self.versions)
+            + len(self.reads)
+            + len(self.collaborations)
+            + len(self.collaboration_reads)
+        )
 
 
 @dataclass(slots=True)
@@ -383,6 +389,30 @@ class _Crawler:
         # Set by a CrawlStop: no call starts, the calls in flight (these scopes) are abandoned.
         self.stopped: str | None = None
         self._calls: set[anyio.CancelScope] = set()
+        claims = scope.collaboration_claims
+        self.collaboration = CollaborationView(
+            self, CollaborationClaims() if claims is None else claims
+        )
+        self.related = (
+            RelatedReader(
+                api,
+                config.context_roots,
+                call=self._call,
+                report=self._report,
+                deferring=lambda: self.deferred is not None,
+            )
+            if config.context_roots
+            else None
+        )
+        if self.related is not None:
+            # one tally for every crawl sharing these stats (a scan's account-regions)
+            if self.stats.related is None:
+                self.stats.related = self.related.stats
+            self.related.stats = self.stats.related
+
+    async def _report(self, error: ScanError) -> None:
+        self.stats.errors += 1
+        await self.out.send(error)
 
     async def stop_when(self, stop: CrawlStop) -> None:
         await stop.wait()
@@ -406,6 +436,8 @@ class _Crawler:
         for number in range(passes):
             if number:
                 await self._pause_before_redrive(number)
+                if self.related is not None:
+                    self.related.next_pass()
             self.deferred = _Work() if number < passes - 1 else None
             await self._pass(work)
             if not self.deferred:
@@ -435,6 +467,9 @@ class _Crawler:
                 self.seen_memberships.add(membership_id)
                 self.stats.memberships += 1
                 work.models.append(_ModelsListing(_Membership(membership_id)))
+            if self.scope.collaboration_models:
+                # ListMemberships (every status) only to find those memberships' collaborations
+                work.memberships.append(_MembershipsListing(None))
         else:
             for status in self.config.membership_statuses or (None,):
                 work.memberships.append(_MembershipsListing(status))
@@ -447,11 +482,22 @@ class _Crawler:
         memberships_out, memberships_in = anyio.create_memory_object_stream[_ModelsListing](buffer)
         models_out, models_in = anyio.create_memory_object_stream[_VersionsListing](buffer)
         versions_out, versions_in = anyio.create_memory_object_stream[_Version](buffer * 2)
+        collab_out, collab_in = anyio.create_memory_object_stream[CollaborationListing](buffer)
+        collab_reads_out, collab_reads_in = anyio.create_memory_object_stream[CollaborationRead](
+            buffer * 2
+        )
+        view = self.collaboration
         async with anyio.create_task_group() as tg:
             # each stage's own work enters its stream beside what the stage above sends
-            tg.start_soon(self._memberships_stage, work.memberships, work.models, memberships_out)
+            tg.start_soon(_feed, work.collaborations, collab_out.clone())
+            tg.start_soon(_feed, work.collaboration_reads, collab_reads_out.clone())
+            tg.start_soon(
+                self._memberships_stage, work.memberships, work.models, memberships_out, collab_out
+            )
             tg.start_soon(_feed, work.versions, models_out.clone())
             tg.start_soon(_feed, work.reads, versions_out.clone())
+            _fan_out(tg, view.listing_worker, collab_in, collab_reads_out, concurrency // 4)
+            _fan_out(tg, view.read_worker, collab_reads_in, None, concurrency)
             _fan_out(tg, self._models_worker, memberships_in, models_out, concurrency // 4)
             _fan_out(tg, self._versions_worker, models_in, versions_out, concurrency)
             _fan_out(tg, self._documents_worker, versions_in, None, concurrency * 2)
@@ -463,20 +509,26 @@ class _Crawler:
         listings: Sequence[_MembershipsListing],
         memberships: Sequence[_ModelsListing],
         send: MemoryObjectSendStream[_ModelsListing],
+        collaborations: MemoryObjectSendStream[CollaborationListing],
     ) -> None:
-        async with send:
+        async with send, collaborations:
             for membership in memberships:
                 await send.send(membership)
             for listing in listings:
-                await self._list_memberships(listing, send)
+                await self._list_memberships(listing, send, collaborations)
 
     async def _list_memberships(
-        self, listing: _MembershipsListing, send: MemoryObjectSendStream[_ModelsListing]
+        self,
+        listing: _MembershipsListing,
+        send: MemoryObjectSendStream[_ModelsListing],
+        collaborations: MemoryObjectSendStream[CollaborationListing],
     ) -> None:
         op = Operation.LIST_MEMBERSHIPS
 
         async def page_of(token: str | None) -> Page:
             return await self.api.list_memberships(status=listing.status, next_token=token)
+
+        scoped = frozenset(self.scope.memberships)  # --membership: listed for collaborations
 
         async def on_page(page: Page) -> None:
             for item in page.items:
@@ -484,22 +536,45 @@ class _Crawler:
                 if not isinstance(membership_id, str) or not membership_id:
                     await self._fail(ErrorScope.REGION, op, _malformed(op, "summary has no id"))
                     continue
-                if membership_id in self.seen_memberships:  # a restarted listing offers it again
-                    continue
-                self.seen_memberships.add(membership_id)
-                self.stats.memberships += 1
                 arn = item.get("arn")
                 membership = _Membership(
                     membership_id,
                     account=_arn_field(arn if isinstance(arn, str) else None, 4),
                     collaboration_id=_str_or_none(item.get("collaborationId")),
                 )
+                if scoped:
+                    if membership_id in scoped:
+                        await self._collaboration_of(item, membership, collaborations)
+                    continue
+                if membership_id in self.seen_memberships:  # a restarted listing offers it again
+                    continue
+                self.seen_memberships.add(membership_id)
+                self.stats.memberships += 1
                 await send.send(_ModelsListing(membership))
+                await self._collaboration_of(item, membership, collaborations)
 
         try:
             await self._each_page(op, listing.cursor, page_of, on_page)
         except ApiError as error:
             await self._unreadable(listing, op, error)
+
+    async def _collaboration_of(
+        self,
+        item: Mapping[str, Any],
+        membership: _Membership,
+        send: MemoryObjectSendStream[CollaborationListing],
+    ) -> None:
+        """With --collaboration-models, hand a listed membership's collaboration to the view
+        (which reads each collaboration once)."""
+        if not self.scope.collaboration_models or membership.collaboration_id is None:
+            return
+        listing = CollaborationListing(
+            membership.collaboration_id,
+            membership.id,
+            account=membership.account,
+            collaboration_arn=_str_or_none(item.get("collaborationArn")),
+        )
+        await self.collaboration.found(listing, send)
 
     # --- stage 2: models --------------------------------------------------------------------
 
@@ -651,7 +726,29 @@ class _Crawler:
             return not await self._unreadable(version, op, error)
         checked = check_document(document)
         document = checked.document
+        context: dict[str, Any] | None = None
+        if self.related is not None:
+            try:
+                context = await self.related.context_for(document, model.membership.id, model.arn)
+            except DeferRelated as defer:
+                return not await self._unreadable(version, defer.operation, defer.error)
         read_version = _str_or_none(document.get("versionIdentifier"))
+        answered = _str_or_none(document.get("trainedModelArn"))
+        if (answered is not None and answered != model.arn) or (
+            version.version_identifier is not None
+            and read_version is not None
+            and read_version != version.version_identifier
+        ):
+            # Not the version asked for: it is not judged under either name, and the one asked
+            # for is an error (never silently absent, which a baseline could call gone).
+            asked = f"{model.arn} version {version.version_identifier or '(latest)'}"
+            mismatch = MalformedResponseError(
+                str(op),
+                MALFORMED_RESPONSE,
+                redact(f"asked for {asked}, answered for {answered} version {read_version}"),
+            )
+            await self._fail(ErrorScope.VERSION, op, mismatch, model=model, version=version)
+            return True
         if version.version_identifier is None and read_version is not None:
             key = (model.arn, read_version)
             if key in self.seen_versions:
@@ -660,7 +757,8 @@ class _Crawler:
             version = _Version(model, read_version)
         # a record that breaks the contract is still judged (its mistyped values fail
         # closed) and is reported as well
-        await self.out.send(ModelVersion(resource=_resource(document, version), document=document))
+        resource = _resource(document, version)
+        await self.out.send(ModelVersion(resource=resource, document=document, context=context))
         if not checked.conforms:
             malformed = MalformedResponseError(str(op), MALFORMED_RESPONSE, redact(checked.message))
             await self._fail(ErrorScope.VERSION, op, malformed, model=model, version=version)
@@ -733,6 +831,23 @@ class _Crawler:
             case _Version(model=model):
                 await self._fail(ErrorScope.VERSION, op, error, model=model, version=unit)
         return False
+
+    def _defer_collaboration(self, unit: CollaborationUnit) -> bool:
+        """Hand a collaboration listing or read to the next pass; False in the last pass."""
+        if self.deferred is None:
+            return False
+        self.deferred.add(unit)
+        self.stats.deferred += 1
+        return True
+
+    def _redrive_note(self, cursor: _Cursor | None) -> str | None:
+        """What an error given up on after every deferred pass says about them."""
+        if not self.config.retry.deferred_passes:
+            return None
+        notes = [f"still failing after {1 + self.config.retry.deferred_passes} passes"]
+        if cursor is not None and cursor.token is not None:
+            notes.append(f"{cursor.pages} pages read, the rest not")
+        return "; ".join(notes)
 
     def _not_attempted(self, op: Operation, cause: CredentialsError) -> CredentialsError:
         return _NotAttempted(

@@ -92,6 +92,72 @@ class FakeCleanRoomsApi:
                 return dict(version.document)
         raise NotFoundError(op, "ResourceNotFoundException", "no such version")
 
+    async def list_collaboration_trained_models(
+        self, collaboration_id: str, *, next_token: str | None
+    ) -> Page:
+        op = Operation.LIST_COLLABORATION_TRAINED_MODELS
+        await self._enter(op, collaboration_id)
+        items = [
+            _summary(version.document) | {"creatorAccountId": model.creator_account}
+            for model in self.fleet.collaboration_models_of(collaboration_id)
+            for version in model.versions
+        ]
+        return self._page(items, next_token)
+
+    async def get_collaboration_trained_model(
+        self, collaboration_id: str, model_arn: str, *, version_identifier: str | None
+    ) -> Mapping[str, Any]:
+        op = Operation.GET_COLLABORATION_TRAINED_MODEL
+        await self._enter(op, f"{model_arn}#{version_identifier or ''}")
+        for model in self.fleet.collaboration_models_of(collaboration_id):
+            if model.arn != model_arn:
+                continue
+            for version in model.versions:
+                if version_identifier in (None, version.version_identifier):
+                    version = model.versions[-1] if version_identifier is None else version
+                    self.reads[(model_arn, version.version_identifier)] += 1
+                    return dict(version.document)
+        raise NotFoundError(op, "ResourceNotFoundException", f"{model_arn} not found")
+
+    async def get_related(
+        self, operation: Operation, arn: str, *, membership_id: str | None
+    ) -> Mapping[str, Any]:
+        await self._enter(operation, arn)
+        context = self.fleet.context
+        bodies = {
+            Operation.GET_CONFIGURED_MODEL_ALGORITHM_ASSOCIATION: (
+                context.associations,
+                "configuredModelAlgorithmAssociationArn",
+            ),
+            Operation.GET_CONFIGURED_MODEL_ALGORITHM: (
+                context.algorithms,
+                "configuredModelAlgorithmArn",
+            ),
+            Operation.GET_ML_INPUT_CHANNEL: (context.input_channels, "mlInputChannelArn"),
+            Operation.GET_TRAINED_MODEL_INFERENCE_JOB: (
+                context.inference_jobs,
+                "trainedModelInferenceJobArn",
+            ),
+        }[operation]
+        found, key = bodies
+        for body in found:
+            if body[key] == arn:
+                return dict(body)
+        if operation is Operation.GET_CONFIGURED_MODEL_ALGORITHM:
+            raise AccessDeniedError(operation, "AccessDeniedException", f"{arn}: denied")
+        raise NotFoundError(operation, "ResourceNotFoundException", f"{arn} not found")
+
+    async def list_trained_model_inference_jobs(
+        self, membership_id: str, model_arn: str, *, next_token: str | None
+    ) -> Page:
+        await self._enter(Operation.LIST_TRAINED_MODEL_INFERENCE_JOBS, model_arn)
+        items = [
+            dict(job)
+            for job in self.fleet.context.inference_jobs
+            if job["trainedModelArn"] == model_arn
+        ]
+        return self._page(items, next_token)
+
     async def _enter(self, op: Operation, key: str) -> None:
         self.calls.append((op, key))
         if self.latency:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from auditor.crawler.context import RelatedStats
 
 
 @dataclass(slots=True)
@@ -28,6 +32,8 @@ class CrawlStats:
     calls: Counter[str] = field(default_factory=Counter)
     rates: dict[str, float] = field(default_factory=dict)
     limits: dict[str, float] = field(default_factory=dict)
+    #: what the related-resource reads found, when the policies read any context
+    related: RelatedStats | None = None
 
     @property
     def total_calls(self) -> int:

@@ -18,7 +18,13 @@ from urllib.parse import unquote
 import aiohttp
 from aiohttp import web
 
-from auditor.emulator.catalog import Catalog, CatalogMembership, CatalogModel, build_catalog
+from auditor.emulator.catalog import (
+    Catalog,
+    CatalogCollaborationModel,
+    CatalogMembership,
+    CatalogModel,
+    build_catalog,
+)
 from auditor.emulator.config import EmulatorConfig, Fault, FaultKind
 from auditor.emulator.counters import Counters
 from auditor.emulator.paging import Pager, PagingError
@@ -42,6 +48,21 @@ LIST_TRAINED_MODELS = "ListTrainedModels"
 LIST_TRAINED_MODEL_VERSIONS = "ListTrainedModelVersions"
 GET_TRAINED_MODEL = "GetTrainedModel"
 LIST_TAGS_FOR_RESOURCE = "ListTagsForResource"
+LIST_COLLABORATION_TRAINED_MODELS = "ListCollaborationTrainedModels"
+GET_COLLABORATION_TRAINED_MODEL = "GetCollaborationTrainedModel"
+GET_CONFIGURED_MODEL_ALGORITHM_ASSOCIATION = "GetConfiguredModelAlgorithmAssociation"
+GET_CONFIGURED_MODEL_ALGORITHM = "GetConfiguredModelAlgorithm"
+GET_ML_INPUT_CHANNEL = "GetMLInputChannel"
+LIST_TRAINED_MODEL_INFERENCE_JOBS = "ListTrainedModelInferenceJobs"
+GET_TRAINED_MODEL_INFERENCE_JOB = "GetTrainedModelInferenceJob"
+RELATED_READS = frozenset(
+    {
+        GET_CONFIGURED_MODEL_ALGORITHM_ASSOCIATION,
+        GET_CONFIGURED_MODEL_ALGORITHM,
+        GET_ML_INPUT_CHANNEL,
+        GET_TRAINED_MODEL_INFERENCE_JOB,
+    }
+)
 READ_OPERATIONS = frozenset(
     {
         LIST_MEMBERSHIPS,
@@ -49,8 +70,18 @@ READ_OPERATIONS = frozenset(
         LIST_TRAINED_MODEL_VERSIONS,
         GET_TRAINED_MODEL,
         LIST_TAGS_FOR_RESOURCE,
+        LIST_COLLABORATION_TRAINED_MODELS,
+        GET_COLLABORATION_TRAINED_MODEL,
+        LIST_TRAINED_MODEL_INFERENCE_JOBS,
+        *RELATED_READS,
     }
 )
+# path segment under /memberships/{id}/ -> the Get operation of one resource there
+_MEMBERSHIP_READS = {
+    "configured-model-algorithm-associations": GET_CONFIGURED_MODEL_ALGORITHM_ASSOCIATION,
+    "ml-input-channels": GET_ML_INPUT_CHANNEL,
+    "trained-model-inference-jobs": GET_TRAINED_MODEL_INFERENCE_JOB,
+}
 UNKNOWN_OPERATION = "Unknown"
 ADMIN_PREFIX = "/_emulator/"
 INVALID_TOKEN = "The security token included in the request is invalid."
@@ -63,6 +94,7 @@ class Route:
     supported: bool
     membership_id: str = ""
     arn: str = ""
+    collaboration_id: str = ""
 
 
 class ApiFailure(Exception):
@@ -98,6 +130,23 @@ def route(method: str, path: str, service: str | None) -> Route:
                 return Route(GET_TRAINED_MODEL, True, membership_id, unquote(parts[4]))
             if len(parts) == 6 and parts[5] == "versions":
                 return Route(LIST_TRAINED_MODEL_VERSIONS, True, membership_id, unquote(parts[4]))
+        # GET /collaborations/{collaborationIdentifier}/trained-models[/{trainedModelArn}]
+        if len(parts) in (4, 5) and parts[1] == "collaborations" and parts[3] == "trained-models":
+            collaboration_id = unquote(parts[2])
+            if len(parts) == 4 and ml:
+                return Route(LIST_COLLABORATION_TRAINED_MODELS, True, "", "", collaboration_id)
+            if len(parts) == 5 and ml:
+                arn = unquote(parts[4])
+                return Route(GET_COLLABORATION_TRAINED_MODEL, True, "", arn, collaboration_id)
+        if len(parts) >= 4 and parts[1] == "memberships" and ml:
+            related = _MEMBERSHIP_READS.get(parts[3])
+            membership_id = unquote(parts[2])
+            if related is not None and len(parts) == 5:
+                return Route(related, True, membership_id, unquote(parts[4]))
+            if parts[3] == "trained-model-inference-jobs" and len(parts) == 4:
+                return Route(LIST_TRAINED_MODEL_INFERENCE_JOBS, True, membership_id)
+        if len(parts) == 3 and parts[1] == "configured-model-algorithms" and ml:
+            return Route(GET_CONFIGURED_MODEL_ALGORITHM, True, arn=unquote(parts[2]))
         if len(parts) == 3 and parts[1] == "tags":
             return Route(LIST_TAGS_FOR_RESOURCE, True, arn=unquote(parts[2]))
     name = aws_operation_name(method, path, service)
@@ -334,6 +383,35 @@ class Emulator:
             return Served(body, None, ())
         if operation == LIST_TAGS_FOR_RESOURCE:
             return self._list_tags(found.arn)
+        if operation == LIST_COLLABORATION_TRAINED_MODELS:
+            collaboration = found.collaboration_id
+            models = self._collaboration(collaboration, caller, collaboration, account)
+            items = [v.summary for m in models for v in m.versions]
+            field = "collaborationTrainedModels"
+            body = self._page(operation, collaboration, items, query, collaboration, field)
+            return Served(body, collaboration, (collaboration,))
+        if operation == GET_COLLABORATION_TRAINED_MODEL:
+            return self._get_collaboration_trained_model(
+                found, caller, query.get("versionIdentifier"), account
+            )
+        if operation in RELATED_READS:
+            return self._get_related(found, caller, account)
+        if operation == LIST_TRAINED_MODEL_INFERENCE_JOBS:
+            membership = self._membership(
+                found.membership_id, caller, resource=found.membership_id, account=account
+            )
+            model_arn = query.get("trainedModelArn")
+            version_id = query.get("trainedModelVersionIdentifier")
+            items = [
+                job.summary
+                for job in self.catalog.jobs.get(membership.id, ())
+                if model_arn in (None, job.model_arn)
+                and version_id in (None, job.version_identifier)
+            ]
+            scope = f"{membership.id}|{model_arn}|{version_id}"
+            resource = model_arn or membership.id
+            body = self._page(operation, scope, items, query, resource, "trainedModelInferenceJobs")
+            return Served(body, resource, (resource, membership.id))
         raise AssertionError(operation)  # pragma: no cover - route() only marks these supported
 
     def _page(
@@ -413,6 +491,70 @@ class Emulator:
                 version.key,
             )
         return Served(version.body, version.key, (version.key, model.arn, model.membership_id))
+
+    def _collaboration(
+        self, collaboration_id: str, caller: Caller, resource: str, account: str | None = None
+    ) -> tuple[CatalogCollaborationModel, ...]:
+        """Every member's models of a collaboration the caller is a member of (a visible
+        membership in it); else AccessDeniedException, as for a collaboration in
+        ``deny_collaborations``."""
+        member = any(
+            m.collaboration_id == collaboration_id and self._visible(m, caller, account)
+            for m in self.catalog.memberships
+        )
+        if not member or collaboration_id in self.config.deny_collaborations:
+            raise ApiFailure(
+                403,
+                "AccessDeniedException",
+                f"User: {caller.access_key_id} is not authorized to access collaboration "
+                f"{collaboration_id}",
+                resource,
+            )
+        return self.catalog.collaboration_models.get(collaboration_id, ())
+
+    def _get_collaboration_trained_model(
+        self, found: Route, caller: Caller, version_id: str | None, account: str | None = None
+    ) -> Served:
+        requested = f"{found.arn}#{version_id}" if version_id else found.arn
+        models = self._collaboration(found.collaboration_id, caller, requested, account)
+        model = next((m for m in models if m.arn == found.arn), None)
+        if model is None or found.arn in self.config.vanish_models:
+            raise ApiFailure(
+                404, "ResourceNotFoundException", f"Trained model {found.arn} not found", requested
+            )
+        version = model.by_version.get(version_id) if version_id else model.latest
+        if version is None:
+            raise ApiFailure(
+                404,
+                "ResourceNotFoundException",
+                f"Trained model {found.arn} has no version {version_id}",
+                requested,
+            )
+        return Served(version.body, version.key, (version.key, model.arn, model.collaboration_id))
+
+    def _get_related(self, found: Route, caller: Caller, account: str | None) -> Served:
+        """One related resource: in its membership, or (an algorithm) in its account."""
+        operation = found.operation
+        arn = found.arn
+        if operation == GET_CONFIGURED_MODEL_ALGORITHM:
+            owner = arn.split(":")[4] if arn.count(":") >= 5 else ""
+            if owner not in self.catalog.accounts or (account is not None and owner != account):
+                raise ApiFailure(
+                    403,
+                    "AccessDeniedException",
+                    f"User: {caller.access_key_id} is not authorized to perform: "
+                    f"cleanrooms-ml:{operation} on resource: {arn}",
+                    arn,
+                )
+        else:
+            self._membership(found.membership_id, caller, resource=arn, account=account)
+        related = self.catalog.related.get(operation, {}).get(arn)
+        if related is None or (
+            operation != GET_CONFIGURED_MODEL_ALGORITHM
+            and related.membership_id != found.membership_id
+        ):
+            raise ApiFailure(404, "ResourceNotFoundException", f"{arn} not found", arn)
+        return Served(related.body, arn, (arn, related.membership_id))
 
     def _list_tags(self, arn: str) -> Served:
         model = self.catalog.model_by_arn.get(arn)

@@ -86,11 +86,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fleet.add_argument("--noncompliant-share", type=float, default=0.3)
     fleet.add_argument(
+        "--context",
+        action="store_true",
+        help="also serve what the versions refer to: associations, algorithms, ML input "
+        "channels, incremental chains, inference jobs",
+    )
+    fleet.add_argument(
         "--fleet-account",
         action="append",
         default=[],
         metavar="ACCOUNT_ID",
         help="spread generated memberships over these accounts (repeatable)",
+    )
+    fleet.add_argument(
+        "--collaboration-models",
+        type=int,
+        default=0,
+        metavar="N",
+        help="models other members trained in the memberships' collaborations (default 0)",
     )
     knobs = parser.add_argument_group("knobs (all off by default)")
     knobs.add_argument("--rate", type=float, help="requests/s per operation (token bucket)")
@@ -101,6 +114,13 @@ def build_parser() -> argparse.ArgumentParser:
     knobs.add_argument("--error-seed", type=int, default=0)
     knobs.add_argument("--page-cap", type=int, help="serve at most N items per page")
     knobs.add_argument("--deny-membership", action="append", default=[], metavar="ID")
+    knobs.add_argument(
+        "--deny-collaboration",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="answer this collaboration's collaboration APIs with AccessDeniedException",
+    )
     knobs.add_argument("--vanish-model", action="append", default=[], metavar="ARN")
     knobs.add_argument(
         "--fault",
@@ -173,6 +193,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         seed=args.error_seed,
         page_cap=args.page_cap,
         deny_memberships=frozenset(args.deny_membership),
+        deny_collaborations=frozenset(args.deny_collaboration),
         vanish_models=frozenset(args.vanish_model),
         faults=dict(args.fault),
         region_scoped=not args.any_region,
@@ -196,6 +217,8 @@ def fleet_from_args(args: argparse.Namespace) -> Fleet:
         versions_per_model=args.versions_per_model,
         noncompliant_share=args.noncompliant_share,
         accounts=args.fleet_account or None,
+        collaboration_models=args.collaboration_models,
+        context=args.context,
     )
 
 

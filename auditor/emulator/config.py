@@ -85,6 +85,8 @@ class EmulatorConfig:
     seed: int = 0
     page_cap: int | None = None
     deny_memberships: frozenset[str] = frozenset()
+    # collaboration ids whose collaboration APIs answer AccessDeniedException
+    deny_collaborations: frozenset[str] = frozenset()
     vanish_models: frozenset[str] = frozenset()
     faults: Mapping[str, Fault] = field(default_factory=dict)
     region_scoped: bool = True

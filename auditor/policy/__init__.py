@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from auditor.policy import combinators, leaves, schema_condition
 from auditor.policy.loader import (
+    context_pack_path,
     default_pack_path,
     load_pack_document,
     load_packs,
@@ -46,6 +47,7 @@ __all__ = [
     "PolicySet",
     "Truth",
     "combinators",
+    "context_pack_path",
     "default_pack_path",
     "leaves",
     "list_policies",

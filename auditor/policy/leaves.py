@@ -29,7 +29,8 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 from auditor.models import Evidence, EvidenceKind
-from auditor.policy.paths import ABSENT, BLOCKED, DocPath, Found, Locus
+from auditor.policy.context import unreadable_evidence, unreadable_in
+from auditor.policy.paths import ABSENT, BLOCKED, DocPath, Found, Locus, element_subject
 from auditor.policy.registry import (
     CONDITION_REF,
     MISSING_REF,
@@ -66,10 +67,6 @@ _JSON_TYPE_OF = {
 }
 #: How evidence for a condition that holds under a ``not`` begins.
 MUST_NOT_HOLD = "must not hold, but does: "
-
-
-def _identity(subject: Any) -> Any:
-    return subject
 
 
 def _is_empty(value: Any) -> bool:
@@ -141,6 +138,8 @@ class Leaf(Condition):
     @classmethod
     def compile(cls, raw: Mapping[str, Any], context: CompileContext) -> Condition:
         path = DocPath.parse(raw["path"]) if "path" in raw else None
+        if path is not None:
+            context.use_path(path)
         if path is None and not context.in_element:
             raise context.error(
                 "this condition needs a path (only a check nested in keys, values or items "
@@ -150,7 +149,7 @@ class Leaf(Condition):
         value = cls._resolve_value(raw, context) if cls.value_schema is not None else None
         state = cls.state(value, raw, context)
         on_missing = cls.missing_truth(raw.get("missing"), state)
-        return cls(path, path.get if path else _identity, on_missing, *state)
+        return cls(path, path.get if path else element_subject, on_missing, *state)
 
     @classmethod
     def state(cls, value: Any, raw: Mapping[str, Any], context: CompileContext) -> tuple[Any, ...]:
@@ -205,6 +204,9 @@ class Leaf(Condition):
     def explain(self, subject: Any, locus: Locus, wanted: Truth) -> tuple[Evidence, ...]:
         here = locus.join(self.path)
         found = self.path.find(subject) if self.path is not None else Found(subject)
+        unreadable = unreadable_in(found.value)
+        if unreadable is not None:
+            return (unreadable_evidence(unreadable, here, self.expected()),)
         if found.blocked_at is not None:
             return (self._blocked(locus, here, found),)
         value = found.value

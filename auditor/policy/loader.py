@@ -13,7 +13,7 @@ import json
 import re
 import stat
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from jsonschema.exceptions import best_match
 
 from auditor.errors import InputFileError, PackError
 from auditor.inputfiles import describe, read_bytes
-from auditor.models import PackRef, PolicyInfo, Severity, Status
+from auditor.models import PackRef, PolicyInfo, ResourceType, Severity, Status
 from auditor.policy.policyset import CompiledPolicy, PolicySet
 from auditor.policy.registry import STRUCTURAL_KEYS, CompileContext, compile_condition, leaf_ops
 from auditor.policy.schema import pack_validator
@@ -32,6 +32,7 @@ from auditor.policy.values import article, json_type, show
 
 PACK_SUFFIXES = (".yaml", ".yml", ".json")
 DEFAULT_PACK = "cleanrooms-ml-baseline.yaml"
+CONTEXT_PACK = "cleanrooms-ml-context.yaml"
 
 _SIMPLE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 _LAST_SEGMENT = re.compile(r"(\.[A-Za-z_][A-Za-z0-9_-]*|\[[^\]]*\])$")
@@ -40,6 +41,12 @@ _LAST_SEGMENT = re.compile(r"(\.[A-Za-z_][A-Za-z0-9_-]*|\[[^\]]*\])$")
 def default_pack_path() -> Path:
     """The shipped pack, ``cleanrooms-ml-baseline.yaml``, inside the installed package."""
     return Path(str(files("auditor") / "packs" / DEFAULT_PACK))
+
+
+def context_pack_path() -> Path:
+    """The shipped context pack, ``cleanrooms-ml-context.yaml`` (opt-in: its policies read
+    related resources, which cost calls and IAM actions a baseline scan does not need)."""
+    return Path(str(files("auditor") / "packs" / CONTEXT_PACK))
 
 
 # -- JSON paths and line numbers --------------------------------------------------------------
@@ -549,12 +556,18 @@ def _compile_policy(pack: _RawPack, index: int, params: Mapping[str, Any]) -> Co
         references=tuple(raw.get("references", ())),
         frameworks=frameworks,
         line=pack.lines.line_of(at),
+        resource_type=ResourceType(raw.get("resource", ResourceType.TRAINED_MODEL.value)),
     )
     examples = raw.get("examples", {})
+    roots: set[str] = set()
+    # only a trained model version has context documents ($association, ...)
+    allowed = info.resource_type is ResourceType.TRAINED_MODEL
+    check_context = replace(context("check"), roots=roots, context_allowed=allowed)
+    where_context = replace(context("where"), roots=roots, context_allowed=allowed)
     return CompiledPolicy(
         info=info,
-        check=compile_condition(raw["check"], context("check")),
-        where=compile_condition(raw["where"], context("where")) if "where" in raw else None,
+        check=compile_condition(raw["check"], check_context),
+        where=compile_condition(raw["where"], where_context) if "where" in raw else None,
         enabled=raw.get("enabled", True),
         examples=tuple(
             (status, tuple(examples.get(status.value, ())))
@@ -562,6 +575,7 @@ def _compile_policy(pack: _RawPack, index: int, params: Mapping[str, Any]) -> Co
         ),
         source=pack.source,
         line=pack.lines.line_of(at),
+        roots=frozenset(roots),
     )
 
 

@@ -7,6 +7,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from auditor.models import Unreadable
+
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_@$:-]+$")
 
 
@@ -36,6 +38,12 @@ ABSENT: Any = _Absent()
 BLOCKED: Any = _Blocked()
 
 
+def element_subject(subject: Any) -> Any:
+    """The subject itself (a check nested in a quantifier, without a path); ``BLOCKED`` for an
+    ``Unreadable`` related resource."""
+    return BLOCKED if subject.__class__ is Unreadable else subject
+
+
 def key_segment(key: str) -> str:
     """How one key reads inside a displayed path: ``.key`` or ``["a.b"]``."""
     return f".{key}" if _PLAIN_KEY.match(key) else f'["{key}"]'
@@ -43,9 +51,19 @@ def key_segment(key: str) -> str:
 
 def _lookup(keys: tuple[str, ...]) -> Callable[[Any], Any]:
     """A function returning the value at ``keys``: None when it is missing or null (or a parent
-    is), ``BLOCKED`` when a parent is neither an object nor null."""
+    is), ``BLOCKED`` when a parent is neither an object nor null (an ``Unreadable`` related
+    resource included)."""
     if len(keys) == 1:
         (only,) = keys
+        if only.startswith("$"):  # a context root, which may hold an Unreadable
+
+            def lookup_root(subject: Any) -> Any:
+                if not isinstance(subject, Mapping):
+                    return None if subject is None else BLOCKED
+                value = subject.get(only)
+                return BLOCKED if value.__class__ is Unreadable else value
+
+            return lookup_root
 
         def lookup_one(subject: Any) -> Any:
             if isinstance(subject, dict):

@@ -7,20 +7,23 @@ evaluate`` (through ``PolicySet.evaluate``), ``auditor policies test`` and the t
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from auditor.models import (
+    BaseVersion,
     Evidence,
     ModelVersion,
     PackRef,
     PolicyInfo,
     Resource,
+    ResourceType,
     Result,
     Status,
     VersionVerdict,
     encode_statuses,
 )
+from auditor.policy.context import BASE_MODELS, with_context
 from auditor.policy.paths import ROOT
 from auditor.policy.registry import Condition
 from auditor.policy.truth import FALSE, TRUE
@@ -30,6 +33,7 @@ _PASSED: tuple[Status, tuple[Evidence, ...]] = (Status.PASS, ())
 _SKIPPED: tuple[Status, tuple[Evidence, ...]] = (Status.SKIP, ())
 _FAILED = Status.FAIL
 _SKIP_STATUS = Status.SKIP
+_Judge = Callable[[Any], tuple[Status, tuple[Evidence, ...]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +47,8 @@ class CompiledPolicy:
     examples: tuple[tuple[Status, tuple[Mapping[str, Any], ...]], ...]
     source: str
     line: int | None = None
+    #: The context roots its paths name (``$association``, ...; ``auditor.policy.context``).
+    roots: frozenset[str] = frozenset()
 
     @property
     def id(self) -> str:
@@ -67,24 +73,55 @@ class PolicySet:
     """Every loaded policy, ready to evaluate trained model versions.
 
     ``policies`` holds every loaded policy (disabled ones too: they are validated and their
-    examples run); ``infos`` and verdicts cover the enabled ones, in load order.
+    examples run); ``infos`` and verdicts cover the enabled ones whose resource type the run
+    reads (``resource_types``: trained models unless a scan reads collaboration models too,
+    see ``with_resource_types``), in load order.
+
+    A policy judges only resources of its ``resource`` type: on a resource of another type it
+    is never evaluated and its status is ``skip`` (so a ``trained-model`` policy never fails a
+    collaboration model for a field the collaboration API does not return, and vice versa).
     """
 
     policies: tuple[CompiledPolicy, ...]
     packs: tuple[PackRef, ...]
     params: Mapping[str, Any]
+    resource_types: frozenset[ResourceType] = frozenset({ResourceType.TRAINED_MODEL})
     enabled: tuple[CompiledPolicy, ...] = field(init=False)
     infos: tuple[PolicyInfo, ...] = field(init=False)
+    #: The context roots the enabled policies read: what the crawler fetches, and only that.
+    context_roots: frozenset[str] = field(init=False)
     _plan: tuple[tuple[PolicyInfo, Callable[[Any], tuple[Status, tuple[Evidence, ...]]]], ...] = (
         field(init=False)
     )
+    _plans: Mapping[ResourceType, tuple[tuple[PolicyInfo, _Judge | None], ...]] = field(init=False)
 
     def __post_init__(self) -> None:
-        enabled = tuple(policy for policy in self.policies if policy.enabled)
+        enabled = tuple(
+            policy
+            for policy in self.policies
+            if policy.enabled and policy.info.resource_type in self.resource_types
+        )
         object.__setattr__(self, "enabled", enabled)
         object.__setattr__(self, "infos", tuple(policy.info for policy in enabled))
+        roots = frozenset(root for policy in enabled for root in policy.roots)
+        object.__setattr__(self, "context_roots", roots)
         plan = tuple((policy.info, policy.judge) for policy in enabled)
         object.__setattr__(self, "_plan", plan)
+        plans = {
+            kind: tuple(
+                (info, judge if info.resource_type is kind else None) for info, judge in plan
+            )
+            for kind in ResourceType
+        }
+        object.__setattr__(self, "_plans", plans)
+
+    def with_resource_types(self, kinds: frozenset[ResourceType]) -> PolicySet:
+        """The same policies, evaluating the enabled ones of every type in ``kinds``."""
+        return replace(self, resource_types=kinds)
+
+    def for_type(self, kind: ResourceType) -> tuple[PolicyInfo, ...]:
+        """The enabled policies that judge resources of type ``kind``."""
+        return tuple(info for info in self.infos if info.resource_type is kind)
 
     def __iter__(self) -> Iterator[CompiledPolicy]:
         return iter(self.policies)
@@ -99,9 +136,17 @@ class PolicySet:
     def evaluate(self, version: ModelVersion) -> VersionVerdict:
         """Every enabled policy's verdict on one version; pure, never raises on JSON input."""
         document = version.document
+        if version.context:
+            context = version.context
+            if isinstance(context.get(BASE_MODELS), list):
+                context = {**context, BASE_MODELS: self._judged_bases(context[BASE_MODELS])}
+            document = with_context(document, context)
         statuses = bytearray()
         failures: list[Result] = []
-        for info, judge in self._plan:
+        for info, judge in self._plans[version.resource.type]:
+            if judge is None:  # a policy of another resource type: not applied
+                statuses.append(_SKIP)
+                continue
             status, evidence = judge(document)
             if status is _FAILED:
                 statuses.append(_FAIL)
@@ -113,6 +158,38 @@ class PolicySet:
         return VersionVerdict(
             resource=version.resource, statuses=bytes(statuses), failures=tuple(failures)
         )
+
+    def _judged_bases(self, bases: list[Any]) -> list[Any]:
+        """``$baseModels`` as policies read it: each base version with this policy set's
+        verdicts on it (judged first, its own chain included), or its ``Unreadable``."""
+        judged: list[Any] = []
+        for base in bases:
+            if not isinstance(base, BaseVersion):
+                judged.append(base)
+            elif base.document is None:
+                judged.append(base.unreadable)
+            else:
+                arn = base.arn or "<unknown>"
+                resource = Resource(arn=arn, version_identifier=base.version)
+                verdict = self.evaluate(ModelVersion(resource, base.document, base.context))
+                judged.append(
+                    {
+                        "arn": base.arn,
+                        "modelName": base.model_name,
+                        "version": base.version,
+                        "status": base.document.get("status"),
+                        "verdicts": {
+                            info.id: verdict.status_of(index).value
+                            for index, info in enumerate(self.infos)
+                        },
+                        "failing": [
+                            f"{failure.severity}: inherited from {arn} v{base.version}: "
+                            f"{failure.policy.id} fails"
+                            for failure in verdict.failures
+                        ],
+                    }
+                )
+        return judged
 
     def evaluate_document(self, document: Mapping[str, Any]) -> VersionVerdict:
         """``evaluate`` for a bare GetTrainedModel response (identity taken from the document)."""

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, TypeVar
 
 from auditor.errors import PackError
 from auditor.models import Evidence
-from auditor.policy.paths import Locus
+from auditor.policy.context import CONTEXT_ROOTS
+from auditor.policy.paths import DocPath, Locus
 from auditor.policy.truth import Truth
 
 #: The ``$ref`` a fragment uses for a nested condition.
@@ -45,6 +46,32 @@ class CompileContext:
     in_element: bool = False
     #: Whether this node sits under an odd number of ``not`` (quantifiers keep the parity).
     negated: bool = False
+    #: The context roots (``$association``, ...) the policy's paths name; filled while compiling.
+    roots: set[str] = field(default_factory=set)
+    #: Whether the policy's documents have context roots: only ``trained-model`` ones do
+    #: (the crawler reads a version's related resources; a collaboration model has none).
+    context_allowed: bool = True
+
+    def use_path(self, path: DocPath) -> None:
+        """Note the context root ``path`` starts from, if any.
+
+        Raises ``PackError`` for a ``$``-key that names no context root, and for any context
+        root in a policy whose documents have none (``context_allowed``). Inside
+        ``keys``/``values``/``items`` a path starts from the element, so it names none.
+        """
+        first = path.keys[0]
+        if self.in_element or not first.startswith("$"):
+            return
+        if first not in CONTEXT_ROOTS:
+            known = ", ".join(CONTEXT_ROOTS)
+            raise self.error(f"unknown context root {first!r} (known: {known})", ".path")
+        if not self.context_allowed:
+            raise self.error(
+                f"context root {first!r}: context documents exist only for trained-model "
+                "policies (a collaboration-trained-model document has no context)",
+                ".path",
+            )
+        self.roots.add(first)
 
     def at(self, suffix: str) -> CompileContext:
         """The context of a child node (``suffix`` like ``.all[0]`` or ``.not``)."""

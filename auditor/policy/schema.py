@@ -12,7 +12,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from auditor.models import Severity
+from auditor.models import ResourceType, Severity
 from auditor.policy import combinators, leaves, schema_condition  # noqa: F401  (registration)
 from auditor.policy.registry import REGISTRY, STRUCTURAL_KEYS, leaf_ops
 
@@ -59,7 +59,11 @@ def _policy_schema() -> dict[str, Any]:
             "id": {"type": "string", "pattern": POLICY_ID_PATTERN},
             "title": {"type": "string", "minLength": 1},
             "severity": {"enum": [severity.value for severity in Severity]},
-            "resource": {"const": "trained-model"},
+            "resource": {
+                "description": "What the policy judges (default trained-model): only resources "
+                "of this type are evaluated against it; for every other type it is skip.",
+                "enum": [kind.value for kind in ResourceType],
+            },
             "description": {"type": "string"},
             "remediation": {"type": "string"},
             "references": {"type": "array", "items": {"type": "string", "minLength": 1}},

@@ -15,7 +15,16 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from auditor.models import Evidence, EvidenceKind
-from auditor.policy.paths import ABSENT, BLOCKED, DocPath, Found, Locus, key_segment
+from auditor.policy.context import unreadable_evidence, unreadable_in
+from auditor.policy.paths import (
+    ABSENT,
+    BLOCKED,
+    DocPath,
+    Found,
+    Locus,
+    element_subject,
+    key_segment,
+)
 from auditor.policy.registry import (
     MISSING_REF,
     PATH_REF,
@@ -29,10 +38,6 @@ from auditor.policy.values import article, cut, json_type, show, trimmed
 
 #: At most this many schema errors become evidence for one document.
 MAX_SCHEMA_ERRORS = 5
-
-
-def _whole(subject: Any) -> Any:
-    return subject
 
 
 @register(structural=True)
@@ -74,9 +79,11 @@ class SchemaCheck(Condition):
             ) from exc
         refuse_negated_missing_pass(raw, context, cls.kind)
         path = DocPath.parse(raw["path"]) if "path" in raw else None
+        if path is not None:
+            context.use_path(path)
         return cls(
             path=path,
-            get=path.get if path is not None else _whole,
+            get=path.get if path is not None else element_subject,
             on_missing=TRUE if raw.get("missing") == "pass" else UNKNOWN,
             validator=Draft202012Validator(raw["schema"]),
         )
@@ -96,6 +103,9 @@ class SchemaCheck(Condition):
         here = locus.join(self.path)
         found = self.path.find(subject) if self.path is not None else Found(subject)
         value = found.value
+        unreadable = unreadable_in(value)
+        if unreadable is not None:
+            return (unreadable_evidence(unreadable, here, _VALID),)
         if found.blocked_at is not None:
             assert self.path is not None
             depth = found.blocked_at

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from auditor.models import Evidence, Severity, Status
+from auditor.models import Evidence, ResourceType, Severity, Status
 from auditor.policy.policyset import PolicySet
 
 
@@ -23,6 +23,7 @@ class PolicyRow:
     examples: int
     source: str
     line: int | None
+    resource_type: ResourceType = ResourceType.TRAINED_MODEL
 
 
 def list_policies(policy_set: PolicySet) -> list[PolicyRow]:
@@ -38,6 +39,7 @@ def list_policies(policy_set: PolicySet) -> list[PolicyRow]:
             examples=sum(len(documents) for _, documents in policy.examples),
             source=policy.source,
             line=policy.line,
+            resource_type=policy.info.resource_type,
         )
         for policy in policy_set.policies
     ]

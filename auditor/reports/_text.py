@@ -7,14 +7,25 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from auditor.models import EvidenceKind, Report, Resource, Result, Severity
+from auditor.models import EvidenceKind, Report, Resource, ResourceType, Result, Severity
 
 SEVERITIES = tuple(Severity)  # most severe first
 
 
 def version_label(resource: Resource) -> str:
-    """``arn@version``: how a single trained model version is named in flat formats."""
-    return f"{resource.arn}@{resource.version_identifier or '-'}"
+    """``arn@version``: how a single trained model version is named in flat formats; a
+    resource of another type than ``trained-model`` says so (``arn@version
+    [collaboration-trained-model]``)."""
+    label = f"{resource.arn}@{resource.version_identifier or '-'}"
+    return label + type_suffix(resource)
+
+
+def type_suffix(resource: Resource) -> str:
+    """`` [collaboration-trained-model]`` for a resource that is not this account's own trained
+    model version (the default type, left unmarked), else ``""``."""
+    if resource.type is ResourceType.TRAINED_MODEL:
+        return ""
+    return f" [{resource.type}]"
 
 
 def failure_message(result: Result) -> str:

@@ -38,6 +38,7 @@ from auditor.models import (
     PriorOutcome,
     Report,
     Resource,
+    ResourceType,
     Result,
     Severity,
 )
@@ -111,6 +112,11 @@ def target_of(resource: Resource) -> Target:
     Raises ``UsageError`` when neither names an account and a region.
     """
     parsed = parse_trained_model_arn(resource.arn)
+    if resource.type is not ResourceType.TRAINED_MODEL and resource.account and resource.region:
+        # a model another member trained: its ARN names the member's account; the finding
+        # belongs to the scanned account that saw it (``Resource.account``)
+        partition = parsed.partition if parsed is not None else "aws"
+        return Target(partition, resource.account, resource.region)
     if parsed is not None:
         return Target(parsed.partition, parsed.account, parsed.region)
     if resource.account and resource.region:
@@ -169,6 +175,8 @@ def _resource(resource: Resource, target: Target) -> dict[str, Any]:
         "CollaborationId": resource.collaboration_id,
         "Account": resource.account,
         "Status": resource.status,
+        "ResourceType": str(resource.type),
+        "CreatorAccountId": resource.creator_account,
     }
     return {
         "Type": "Other",

@@ -28,6 +28,8 @@ COLUMNS = (
     "account",
     "region",
     "resource_status",
+    "resource_type",
+    "creator_account",
     "evidence",
     "evidence_kind",
 )
@@ -96,6 +98,8 @@ def _resource_cells(resource: Resource) -> list[str]:
         cell(resource.account),
         cell(resource.region),
         cell(resource.status),
+        str(resource.type),
+        cell(resource.creator_account),
     ]
 
 

@@ -102,6 +102,7 @@ def _resource_entry(verdict: VersionVerdict) -> list[str]:
         resource.account or "",
         resource.region or "",
         resource.status or "",
+        str(resource.type),
     ]
 
 
@@ -325,6 +326,8 @@ def iter_html(report: Report, history: Sequence[RunPoint] = ()) -> Iterator[byte
         policy_max=max([row.failed + row.waived for row in policy_rows] + [1]),
         params=json.dumps(json_safe(report.scan.params), indent=2, ensure_ascii=False, default=str),
         errors=report.errors[:MAX_SERVER_ROWS],
+        # failing versions (the blast radius) first
+        lineage=sorted(report.lineage, key=lambda item: not item.failing)[:MAX_SERVER_ROWS],
         prior_failures=_prior_rows(report)[:MAX_SERVER_ROWS],
         baseline_counts=report.baseline_counts(),
         gating_prior=sum(1 for _ in report.gating_prior_failures()),

@@ -15,6 +15,7 @@ from typing import Any
 
 from auditor.models import (
     Evidence,
+    Lineage,
     PriorFailure,
     PriorOutcome,
     Report,
@@ -87,7 +88,9 @@ def resource_json(resource: Resource) -> str:
         f'"collaboration_id":{_string(resource.collaboration_id)},'
         f'"account":{_string(resource.account)},'
         f'"region":{_string(resource.region)},'
-        f'"status":{_string(resource.status)}}}'
+        f'"status":{_string(resource.status)},'
+        f'"type":"{resource.type}",'
+        f'"creator_account":{_string(resource.creator_account)}}}'
     )
 
 
@@ -177,6 +180,7 @@ def _head(report: Report) -> str:
             "references": list(policy.references),
             "frameworks": {name: list(ids) for name, ids in policy.frameworks.items()},
             "line": policy.line,
+            "resource_type": str(policy.resource_type),
         }
         for policy in report.policies
     ]
@@ -217,12 +221,35 @@ def _tail(report: Report) -> str:
         f'"errors": {_dumps(errors)},\n',
         f'"waivers": {_dumps(waivers)}',
     ]
+    if report.lineage:
+        lineage = [lineage_json(item) for item in report.lineage]
+        parts.append(f',\n"lineage": {_dumps(lineage)}')
     if report.baseline_path is not None:
         for outcome in PriorOutcome:
             items = [_prior_json(item) for item in report.prior(outcome)]
             parts.append(f',\n"{PRIOR_KEYS[outcome]}": [' + ",\n".join(items) + "]")
     parts.append("\n}\n")
     return "".join(parts)
+
+
+def lineage_json(item: Lineage) -> dict[str, Any]:
+    """One version's lineage; with ``failing`` and ``inference_jobs``, its blast radius."""
+    return {
+        "arn": item.arn,
+        "version_identifier": item.version_identifier,
+        "failing": list(item.failing),
+        "bases": [{"arn": arn, "version_identifier": version} for arn, version in item.bases],
+        "inference_jobs_read": item.jobs_read,
+        "inference_jobs": [
+            {
+                "arn": job.arn,
+                "status": job.status,
+                "name": job.name,
+                "output_members": list(job.output_members),
+            }
+            for job in item.jobs
+        ],
+    }
 
 
 # Where each baseline failure not failing now is listed: ``resolved`` holds only those this

@@ -28,6 +28,8 @@ from auditor.models import (
     Evidence,
     EvidenceKind,
     Gate,
+    InferenceJobUse,
+    Lineage,
     ListingComplete,
     PackRef,
     PolicyInfo,
@@ -35,6 +37,7 @@ from auditor.models import (
     PriorOutcome,
     Report,
     Resource,
+    ResourceType,
     Result,
     ResultIds,
     ScanError,
@@ -149,6 +152,9 @@ _RESOURCE_KEYS = frozenset(
         "status",
     )
 )
+# written since resources have types (``type``, ``creator_account``); older reports lack them
+_RESOURCE_KEYS_WITH_TYPE = _RESOURCE_KEYS | {"type", "creator_account"}
+_RESOURCE_TYPES = frozenset(kind.value for kind in ResourceType)
 _EVIDENCE_KEYS = frozenset(("path", "actual", "expected", "message", "kind"))
 _EVIDENCE_KINDS = frozenset(kind.value for kind in EvidenceKind)
 _WAIVER_STRINGS = ("policy", "resource", "version", "reason", "expires", "approved_by")
@@ -224,11 +230,13 @@ def _result_is_valid(item: Any) -> bool:
 
 
 def _resource_is_valid(resource: dict[str, Any]) -> bool:
-    return (
-        resource.keys() == _RESOURCE_KEYS
-        and type(resource["arn"]) is str
-        and _STRING_OR_NULL.issuperset(map(type, resource.values()))
-    )
+    keys = resource.keys()
+    if keys == _RESOURCE_KEYS_WITH_TYPE:
+        if resource["type"] not in _RESOURCE_TYPES:
+            return False
+    elif keys != _RESOURCE_KEYS:
+        return False
+    return type(resource["arn"]) is str and _STRING_OR_NULL.issuperset(map(type, resource.values()))
 
 
 def _evidence_is_valid(evidence: list[Any]) -> bool:
@@ -436,6 +444,7 @@ class _Loader:
                 for outcome, key in PRIOR_KEYS.items()
                 for item in document.get(key, ())
             ),
+            lineage=tuple(_lineage(item) for item in document.get("lineage", ())),
         )
 
     def prior_failure(self, doc: dict[str, Any], outcome: PriorOutcome) -> PriorFailure:
@@ -501,6 +510,9 @@ class _Loader:
                     references=tuple(item.get("references", ())),
                     frameworks={k: tuple(v) for k, v in item.get("frameworks", {}).items()},
                     line=item.get("line"),
+                    resource_type=ResourceType(
+                        item.get("resource_type", ResourceType.TRAINED_MODEL.value)
+                    ),
                 )
                 for item in listed
             )
@@ -534,6 +546,8 @@ class _Loader:
                 account=doc["account"],
                 region=doc["region"],
                 status=doc["status"],
+                type=ResourceType(doc.get("type", ResourceType.TRAINED_MODEL.value)),
+                creator_account=doc.get("creator_account"),
             )
         return known
 
@@ -634,6 +648,25 @@ class _Loader:
             version_identifier=doc.get("version_identifier"),
             line=doc.get("line"),
         )
+
+
+def _lineage(doc: Mapping[str, Any]) -> Lineage:
+    return Lineage(
+        arn=doc["arn"],
+        version_identifier=doc["version_identifier"],
+        bases=tuple((base["arn"], base["version_identifier"]) for base in doc["bases"]),
+        jobs=tuple(
+            InferenceJobUse(
+                arn=job["arn"],
+                status=job["status"],
+                name=job["name"],
+                output_members=tuple(job["output_members"]),
+            )
+            for job in doc["inference_jobs"]
+        ),
+        jobs_read=doc["inference_jobs_read"],
+        failing=tuple(doc["failing"]),
+    )
 
 
 def _position(item: tuple[int, Result]) -> int:

@@ -7,7 +7,7 @@ import re
 from collections import Counter
 
 from auditor.models import BaselineState, PriorOutcome, Report, Result
-from auditor.reports._text import SEVERITIES, failure_message, gate_verdict, visible
+from auditor.reports._text import SEVERITIES, failure_message, gate_verdict, type_suffix, visible
 
 MAX_FAILURES = 50
 MAX_ERRORS = 20
@@ -138,7 +138,7 @@ def _render(report: Report, max_rows: int) -> str:
             resource = result.resource
             lines.append(
                 f"| {result.severity} | {cell(result.policy_id)} "
-                f"| {cell(resource.name or resource.arn)} "
+                f"| {cell((resource.name or resource.arn) + type_suffix(resource))} "
                 f"| {cell(resource.version_identifier or '-')} "
                 f"| {cell(waiver.reason)} | {cell(waiver.approved_by)} "
                 f"| {waiver.expires.isoformat()} |"
@@ -173,6 +173,32 @@ def _render(report: Report, max_rows: int) -> str:
                 f"| {cell(error.message)} |"
             )
         lines += _more(len(report.errors), len(shown_errors))
+
+    blast = list(report.blast_radius())
+    if blast:
+        lines += ["", f"### Blast radius ({len(blast)} failing versions in use)", ""]
+        lines += [
+            "| Version | Fails | Base chain | Inference job | Status | Output to |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
+        jobs_shown = 0
+        for item in blast:
+            chain = ""
+            if item.bases:  # the nearest base; the whole chain is in report.json and the HTML
+                arn, version = item.bases[0]
+                chain = f"{arn or '?'} v{version or '?'}"
+                if len(item.bases) > 1:
+                    chain += f" (+{len(item.bases) - 1} earlier)"
+            for job in item.jobs:
+                if jobs_shown >= max_rows:
+                    break
+                jobs_shown += 1
+                lines.append(
+                    f"| {cell(item.arn)} v{cell(item.version_identifier or '?')} "
+                    f"| {cell(', '.join(item.failing))} | {cell(chain)} | {cell(job.arn)} "
+                    f"| {cell(job.status or '')} | {cell(', '.join(job.output_members))} |"
+                )
+        lines += _more(sum(len(item.jobs) for item in blast), jobs_shown)
 
     if report.baseline_path is not None:
         lines += _baseline_lines(report, failures, max_rows)
@@ -224,7 +250,8 @@ def _baseline_lines(report: Report, unwaived: list[Result], max_rows: int) -> li
             state = _PRIOR_WORDS[item.outcome] + (" (waived)" if item.waiver else "")
             lines.append(
                 f"| {state} | {item.severity} | {md(item.policy_id)} "
-                f"| {md(resource.name or resource.arn)} | {md(resource.version_identifier or '-')} "
+                f"| {md((resource.name or resource.arn) + type_suffix(resource))} "
+                f"| {md(resource.version_identifier or '-')} "
                 f"| {md(item.reason)} |"
             )
         if len(items) > max_rows:
@@ -235,6 +262,7 @@ def _baseline_lines(report: Report, unwaived: list[Result], max_rows: int) -> li
 def _failure_row(result: Result) -> str:
     resource = result.resource
     return (
-        f"| {result.severity} | {cell(result.policy_id)} | {cell(resource.name or resource.arn)} "
+        f"| {result.severity} | {cell(result.policy_id)} "
+        f"| {cell((resource.name or resource.arn) + type_suffix(resource))} "
         f"| {cell(resource.version_identifier or '-')} | {cell(failure_message(result))} |"
     )

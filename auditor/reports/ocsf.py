@@ -69,6 +69,8 @@ def _resource(resource: Resource) -> dict[str, Any]:
         "membership_id": resource.membership_id,
         "collaboration_id": resource.collaboration_id,
         "status": resource.status,
+        "resource_type": str(resource.type),
+        "creator_account": resource.creator_account,
     }
     item: dict[str, Any] = {
         "uid": resource.arn,

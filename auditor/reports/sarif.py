@@ -448,6 +448,8 @@ def _result(
             "membershipId": resource.membership_id,
             "account": resource.account,
             "region": resource.region,
+            "resourceType": str(resource.type),
+            "creatorAccountId": resource.creator_account,
             "evidence": [
                 {
                     "path": item.path,

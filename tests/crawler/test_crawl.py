@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import replace
+from typing import Any
 
 import anyio
 import pytest
@@ -533,3 +535,32 @@ async def test_each_deferred_pass_waits_longer_for_the_service_to_recover(
     assert (stats.passes, stats.deferred) == (3, 2)  # failed in two passes, read in the third
     pauses = [s for s in clock.sleeps if s >= 1.0]
     assert pauses == [2.0, 4.0]  # before deferred pass 1 and 2 (backoffs are far shorter)
+
+
+async def test_a_document_for_another_version_is_an_error_for_the_one_asked_for(
+    fleet: Fleet, fast: CrawlConfig
+) -> None:
+    model = next(m for m in fleet.models if len(m.versions) > 1)
+    asked, other = model.versions[0], model.versions[1]
+
+    class AnswersWithAnother(FakeCleanRoomsApi):
+        async def get_trained_model(
+            self, membership_id: str, model_arn: str, *, version_identifier: str | None
+        ) -> Mapping[str, Any]:
+            if version_identifier == asked.version_identifier:
+                version_identifier = other.version_identifier
+            return await super().get_trained_model(
+                membership_id, model_arn, version_identifier=version_identifier
+            )
+
+    items = await collect(AnswersWithAnother(fleet), config=fast)
+
+    errors = errors_of(items)
+    assert [(e.scope, e.resource_arn, e.version_identifier, e.code) for e in errors] == [
+        (ErrorScope.VERSION, model.arn, asked.version_identifier, "MalformedResponse")
+    ]
+    assert f"answered for {model.arn} version {other.version_identifier}" in errors[0].message
+    # the other version is read once, under its own name; the one asked for is not judged
+    assert sorted(read_keys(items)) == sorted(
+        all_keys(fleet) - {(model.arn, asked.version_identifier)}
+    )

@@ -51,6 +51,22 @@ def test_parser_generates_or_loads_a_fleet(tmp_path: Path) -> None:
     assert loaded == generated
 
 
+def test_parser_adds_other_members_models_and_denied_collaborations() -> None:
+    args = build_parser().parse_args(
+        ["--memberships", "2", "--models", "4", "--collaboration-models", "6",
+         "--deny-collaboration", "c-1"]
+    )  # fmt: skip
+
+    fleet = fleet_from_args(args)
+
+    assert len(fleet.collaboration_models) == 6
+    assert {m.collaboration_id for m in fleet.collaboration_models} == {
+        m.collaboration_id for m in fleet.memberships
+    }
+    assert config_from_args(args).deny_collaborations == {"c-1"}
+    assert fleet_from_args(build_parser().parse_args([])).collaboration_models == ()
+
+
 @pytest.mark.parametrize("bad", ["GetTrainedModel=explode", "=reset", "GetTrainedModel=reset:x"])
 def test_parser_rejects_bad_faults(bad: str) -> None:
     with pytest.raises(SystemExit):

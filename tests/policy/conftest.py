@@ -49,6 +49,24 @@ NONCOMPLIANT: dict[str, Any] = {
 }
 
 
+# What GetCollaborationTrainedModel returns for a compliant model another member trained.
+COLLABORATION_COMPLIANT: dict[str, Any] = {
+    "membershipIdentifier": "22222222-2222-3333-4444-555555555555",
+    "collaborationIdentifier": "66666666-7777-8888-9999-000000000000",
+    "trainedModelArn": COMPLIANT["trainedModelArn"].replace("111122223333", "444455556666"),
+    "versionIdentifier": "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
+    "name": "partner-model",
+    "status": "ACTIVE",
+    "configuredModelAlgorithmAssociationArn": COMPLIANT["configuredModelAlgorithmAssociationArn"],
+    "resourceConfig": {"instanceType": "ml.m5.xlarge", "instanceCount": 1, "volumeSizeInGB": 100},
+    "stoppingCondition": {"maxRuntimeInSeconds": 3600},
+    "trainingContainerImageDigest": COMPLIANT["trainingContainerImageDigest"],
+    "createTime": "2025-01-02T03:04:05Z",
+    "updateTime": "2025-01-02T04:04:05Z",
+    "creatorAccountId": "444455556666",
+}
+
+
 @pytest.fixture
 def compliant() -> dict[str, Any]:
     return copy.deepcopy(COMPLIANT)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from auditor.models import Status
+from auditor.models import ResourceType, Status
 from auditor.policy import (
     ExampleOutcome,
     MissingExamples,
@@ -20,13 +20,7 @@ from auditor.policy import (
 from auditor.policy.policyset import PolicySet
 
 MISSION_CONTROLS = {
-    # The spec's {path: kmsKeyArn, op: present}, and a string: present alone passes 123.
-    "kms-key-present": {
-        "all": [
-            {"path": "kmsKeyArn", "op": "present"},
-            {"path": "kmsKeyArn", "op": "type", "value": "string"},
-        ]
-    },
+    "kms-key-present": {"path": "kmsKeyArn", "op": "present"},
     "required-tags": {"path": "tags", "op": "has-keys", "value": {"param": "required_tags"}},
     "allowed-instance-types": {
         "path": "resourceConfig.instanceType",
@@ -212,7 +206,14 @@ FAIL, PASS, SKIP = Status.FAIL, Status.PASS, Status.SKIP
 # the ones the pack documents (a missing collection has nothing to violate; metricsStatus and
 # instanceCount have compliant API defaults).
 MISSING_AND_MISTYPED: dict[str, list[tuple[Callable[[dict[str, Any]], dict[str, Any]], Status]]] = {
-    "kms-key-present": [(gone("kmsKeyArn"), FAIL), (put(123, "kmsKeyArn"), FAIL)],
+    # present answers existence (the spec's mission control): a mistyped key is present, and
+    # kms-key-arn-well-formed below fails it
+    "kms-key-present": [
+        (gone("kmsKeyArn"), FAIL),
+        (put(None, "kmsKeyArn"), FAIL),
+        (put([], "kmsKeyArn"), FAIL),
+        (put(123, "kmsKeyArn"), PASS),
+    ],
     "required-tags": [(put(None, "tags"), FAIL), (put(["owner", "cost-center"], "tags"), FAIL)],
     "allowed-instance-types": [
         (gone("resourceConfig", "instanceType"), FAIL),
@@ -272,7 +273,9 @@ MISSING_AND_MISTYPED: dict[str, list[tuple[Callable[[dict[str, Any]], dict[str, 
 def test_missing_and_mistyped_data_never_pass_a_shipped_policy(
     baseline: PolicySet, compliant: dict[str, Any]
 ) -> None:
-    assert set(MISSING_AND_MISTYPED) == {policy.id for policy in baseline}
+    assert set(MISSING_AND_MISTYPED) == {
+        policy.id for policy in baseline if policy.info.resource_type is ResourceType.TRAINED_MODEL
+    }
     for policy_id, cases in MISSING_AND_MISTYPED.items():
         policy = baseline.get(policy_id)
         assert policy is not None

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -220,3 +221,45 @@ def test_a_signal_mid_scan_writes_whole_partial_reports_and_exits_3(
     assert "report.manifest.json" in written
     assert err.count("INCOMPLETE (") == 1  # the verdict, on stderr
     assert out.startswith("reports: ")
+
+
+# A pattern an outside tester found past the old hand-written guard: with Python's backtracking
+# ``re`` it took ~3.7 s on a 33-character name and ~1.35x more per character, so a 42-character
+# name pinned a `--timeout 10` scan at 100% CPU for over 90 s, deaf to SIGTERM.
+BACKTRACKING_PATTERN = "^([a-z0-9]{1,10}-?){1,10}$"
+HOSTILE_NAME = "a" * 41 + "!"
+
+
+def test_a_pattern_that_backtracks_in_re_cannot_pin_a_scan(tmp_path: Path) -> None:
+    fleet = generate_fleet(seed=3, memberships=1, models=3)
+    first = fleet.models[0]
+    hostile = replace(
+        first.versions[0], document={**first.versions[0].document, "name": HOSTILE_NAME}
+    )
+    fleet = replace(fleet, models=(replace(first, versions=(hostile,)), *fleet.models[1:]))
+    pack = tmp_path / "names.yaml"
+    pack.write_text(
+        "version: 1\n"
+        "policies:\n"
+        "  - id: model-name-shape\n"
+        "    title: Model names are dash-separated words\n"
+        "    severity: low\n"
+        "    resource: trained-model\n"
+        f"    check: {{path: name, op: regex, value: '{BACKTRACKING_PATTERN}'}}\n"
+    )
+    out = tmp_path / "out"
+    argv = ["scan", "--quiet", "--timeout", "10", "--policies", str(pack), "--fail-on", "low"]
+    with EmulatorServer(fleet) as server:
+        done = subprocess.run(
+            [sys.executable, "-m", "auditor", *argv, "--output-dir", str(out)],
+            env=scan_env(server.endpoint_url),
+            capture_output=True,
+            text=True,
+            timeout=60,  # a hang guard: the old engine ran for minutes on this name
+            check=False,
+        )
+    assert done.returncode == 1, done.stderr  # complete, and the hostile name fails the policy
+    report = read_report(out)
+    failing = [r["resource"]["name"] for r in report["results"] if r["status"] == "fail"]
+    assert failing == [HOSTILE_NAME]
+    assert report["scan"]["complete"] is True

@@ -265,3 +265,29 @@ def test_the_banner_is_green_only_when_all_is_clear(open_report: Any, report: Re
         "below": "rgb(154, 103, 0)",  # amber: failures exist, the gate let them through
         "failed": "rgb(207, 34, 46)",  # red
     }
+
+
+def test_a_collaboration_model_is_marked_with_its_type(open_report: Any) -> None:
+    from auditor.models import ResourceType
+
+    own = resource(1)
+    partner = dataclasses.replace(
+        resource(2, name="partner-model"),
+        type=ResourceType.COLLABORATION_TRAINED_MODEL,
+        creator_account="444455556666",
+    )
+    statuses = [Status.FAIL, Status.PASS, Status.PASS, Status.PASS, Status.PASS]
+    report = make_report(
+        verdicts=(
+            verdict(own, statuses, [fail(POLICIES[0], own)]),
+            verdict(partner, statuses, [fail(POLICIES[0], partner)]),
+        )
+    )
+    page = open_report(report)
+    names = page.cells("name")
+    assert sorted(names) == sorted(["model-1", "partner-model collaboration-trained-model"])
+    badges = page.page.locator("#results-body .resource-type").all_inner_texts()
+    assert badges == ["collaboration-trained-model"]
+    page.page.fill("#filter-text", "collaboration-trained-model")
+    expect(page.page.locator("#results-body tr.result-row")).to_have_count(1)
+    assert page.problems == []

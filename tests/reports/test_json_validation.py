@@ -287,7 +287,8 @@ def test_fast_check_knows_the_schema_it_stands_in_for() -> None:
     assert set(result["properties"]["baseline"]["enum"]) == report_load._BASELINES
     assert set(defs["severity"]["enum"]) == report_load._SEVERITIES
     assert set(defs["resource"]["required"]) == report_load._RESOURCE_KEYS
-    assert set(defs["resource"]["properties"]) == report_load._RESOURCE_KEYS
+    assert set(defs["resource"]["properties"]) == report_load._RESOURCE_KEYS_WITH_TYPE
+    assert set(defs["resource_type"]["enum"]) == report_load._RESOURCE_TYPES
     assert set(defs["evidence"]["required"]) == report_load._EVIDENCE_KEYS
     assert set(defs["waiver"]["required"]) == report_load._WAIVER_KEYS
     assert set(defs["waiver"]["properties"]) == report_load._WAIVER_KEYS_WITH_INDEX

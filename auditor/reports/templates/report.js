@@ -34,7 +34,7 @@
     var hit = lowered.get(key);
     if (hit !== undefined) { return hit; }
     var p = policies[key % P], r = resources[Math.floor(key / P)];
-    var parts = [p[0], p[1], p[2], r[0], r[1], r[2], r[3], r[4], r[5], statusOf(key)];
+    var parts = [p[0], p[1], p[2], r[0], r[1], r[2], r[3], r[4], r[5], r[7], statusOf(key)];
     var i = failureAt.get(key);
     if (i !== undefined) {
       failures[i][2].forEach(function (e) { parts.push(e[0], e[1], e[2], e[3], e[4]); });
@@ -182,7 +182,11 @@
       var sevCell = tr.insertCell();
       badge(sevCell, p[2], "sev sev-" + (RANK[p[2]] === undefined ? "info" : p[2]));
       var pc = cell(tr, p[0], "mono policy"); pc.title = visible(p[1]);
-      cell(tr, r[2], "name");
+      var nc = cell(tr, r[2], "name");
+      if (r[7] && r[7] !== "trained-model") {
+        nc.appendChild(document.createTextNode(" "));
+        badge(nc, r[7], "tag resource-type");
+      }
       cell(tr, r[1], "mono version");
       cell(tr, r[3], "mono membership");
       cell(tr, (r[4] + " " + r[5]).trim());
