@@ -561,3 +561,15 @@ def test_a_second_signal_stops_the_workers_at_once_and_still_writes_the_report(
             break
         time.sleep(0.01)
     assert not [pid for pid in workers if _alive(pid)]
+
+
+def test_one_process_is_the_default_and_workers_are_asked_for() -> None:
+    from auditor.cli import build_parser
+    from auditor.scan import ScanSettings
+
+    parser = build_parser()
+    assert parser.parse_args(["scan"]).workers == 1
+    assert parser.parse_args(["scan", "--workers", "2"]).workers == 2
+    assert ScanSettings().workers == 1
+    with pytest.raises(SystemExit):
+        parser.parse_args(["scan", "--workers", "0"])

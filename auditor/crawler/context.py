@@ -3,7 +3,8 @@
 A policy may read a version's context (``auditor.policy.context``): its configured model
 algorithm association, that association's algorithm, its ML input channels, its incremental
 training base versions and the inference jobs that use it. ``RelatedReader`` fetches exactly
-the roots the enabled policies name, each related resource **at most once per scan** (keyed
+the roots the enabled policies name, each related resource **at most once per scan** (per
+crawl of an account-region: the shares of one split over ``--workers`` each read it; keyed
 by ARN, so a hundred versions sharing an association cost one call; concurrent readers of
 the same resource wait for the one call in flight), through the crawl's own ``call`` (its
 pacers, concurrency limit and retries).
