@@ -944,6 +944,10 @@ def _list_items(value: Any) -> Iterable[Any] | None:
 @dataclass(frozen=True, slots=True)
 class _Quantifier(Leaf):
     check: Condition
+    #: The nested check's outcome on each short string element seen (tag keys and values,
+    #: environment names repeat across a fleet), up to ``_MEMO_ENTRIES``: a string element is
+    #: judged by the check alone, so its outcome never changes.
+    remembered: dict[str, Truth]
 
     element_noun: ClassVar[str]
 
@@ -953,7 +957,7 @@ class _Quantifier(Leaf):
 
     @classmethod
     def state(cls, value: Any, raw: Mapping[str, Any], context: CompileContext) -> tuple[Any, ...]:
-        return (compile_condition(raw["check"], context.element()),)
+        return (compile_condition(raw["check"], context.element()), {})
 
     @classmethod
     def missing_truth(cls, missing: str | None, state: tuple[Any, ...]) -> Truth:
@@ -972,9 +976,17 @@ class _Quantifier(Leaf):
         if elements is None:
             return UNKNOWN
         check = self.check.truth
+        remembered = self.remembered
         outcome = TRUE
         for element in elements:
-            truth = check(element)
+            if type(element) is str:
+                truth = remembered.get(element)
+                if truth is None:
+                    truth = check(element)
+                    if len(element) <= _MEMO_TEXT_LENGTH and len(remembered) < _MEMO_ENTRIES:
+                        remembered[element] = truth
+            else:
+                truth = check(element)
             if truth is FALSE:
                 return FALSE
             if truth is UNKNOWN:

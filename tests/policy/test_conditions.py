@@ -105,3 +105,38 @@ def test_list_under_regex_is_the_wrong_type() -> None:
 def test_quantifier_check_may_omit_path_but_top_level_may_not() -> None:
     with pytest.raises(PackError, match="needs a path"):
         pack_with({"op": "present"})
+
+
+def test_a_quantifier_remembering_string_elements_judges_every_document_as_a_fresh_one() -> None:
+    # One compiled policy judges a whole fleet; its quantifiers remember each short string's
+    # outcome. Judged in any order, with the same strings in other documents and unknowns among
+    # them, every verdict must equal that of a policy compiled for that document alone.
+    check = {
+        "path": "tags",
+        "op": "values",
+        "check": {"all": [{"op": "type", "value": "string"}, {"op": "max-items", "value": 3}]},
+    }
+    documents = [
+        {"tags": {"a": "ok", "b": "long-value"}},
+        {"tags": {"c": "ok"}},
+        {"tags": {"d": "ok", "e": None}},
+        {"tags": {"f": "ok", "g": 7}},
+        {"tags": {"h": "long-value"}},
+        {"tags": ["ok"]},
+        {"tags": {"i": "ok"}},
+    ]
+    shared = pack_with(check).get("p")
+    assert shared is not None
+    for document in documents + documents[::-1]:
+        fresh = pack_with(check).get("p")
+        assert fresh is not None
+        assert shared.judge(document) == fresh.judge(document), document
+    assert [shared.judge(d)[0] for d in documents] == [
+        Status.FAIL,  # "long-value" is over 3 characters
+        Status.PASS,
+        Status.FAIL,  # a null tag value is missing: unknown, never a pass
+        Status.FAIL,  # 7 is not a string
+        Status.FAIL,
+        Status.FAIL,  # a list is not an object: unknown
+        Status.PASS,
+    ]
