@@ -456,10 +456,10 @@ def _worker_pids(pid: int) -> set[int]:
     return found
 
 
-@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
-def test_a_worker_that_dies_costs_its_account_regions_as_errors_never_silently(
+def _scan_with_two_busy_workers(
     serve: Any, tmp_path: Path
-) -> None:
+) -> tuple[Fleet, subprocess.Popen[bytes], set[int]]:
+    """A two-region ``--workers 2`` scan, returned once both workers run and versions are read."""
     fleet = regional_fleet((EAST, WEST), models=60)
     server = serve(fleet, EmulatorConfig(rate_limit=RateLimit(rate=15.0, burst=1)))
     process = _start_scan(tmp_path / "out", "--workers", "2")
@@ -472,6 +472,14 @@ def test_a_worker_that_dies_costs_its_account_regions_as_errors_never_silently(
         time.sleep(0.01)
     assert process.poll() is None
     assert len(workers) == 2
+    return fleet, process, workers
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
+def test_a_worker_that_dies_costs_its_account_regions_as_errors_never_silently(
+    serve: Any, tmp_path: Path
+) -> None:
+    fleet, process, workers = _scan_with_two_busy_workers(serve, tmp_path)
     os.kill(min(workers), signal.SIGKILL)
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 3, stderr.decode()[-2000:]
@@ -511,18 +519,7 @@ def test_the_scan_counters_are_the_jobs_latest_counters_added_up() -> None:
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
 def test_workers_end_with_a_parent_that_was_killed(serve: Any, tmp_path: Path) -> None:
-    fleet = regional_fleet((EAST, WEST), models=60)
-    server = serve(fleet, EmulatorConfig(rate_limit=RateLimit(rate=15.0, burst=1)))
-    process = _start_scan(tmp_path / "out", "--workers", "2")
-    workers: set[int] = set()
-    for _ in range(3000):
-        workers = _worker_pids(process.pid)
-        reads = server.counters.snapshot()["statuses"].get("GetTrainedModel", {})
-        if (sum(reads.values()) >= 4 and len(workers) >= 2) or process.poll() is not None:
-            break
-        time.sleep(0.01)
-    assert process.poll() is None
-    assert len(workers) == 2
+    _, process, workers = _scan_with_two_busy_workers(serve, tmp_path)
     process.kill()
     process.wait(timeout=30)
     for _ in range(1000):
@@ -536,18 +533,7 @@ def test_workers_end_with_a_parent_that_was_killed(serve: Any, tmp_path: Path) -
 def test_a_second_signal_stops_the_workers_at_once_and_still_writes_the_report(
     serve: Any, tmp_path: Path
 ) -> None:
-    fleet = regional_fleet((EAST, WEST), models=60)
-    server = serve(fleet, EmulatorConfig(rate_limit=RateLimit(rate=15.0, burst=1)))
-    process = _start_scan(tmp_path / "out", "--workers", "2")
-    workers: set[int] = set()
-    for _ in range(3000):
-        workers = _worker_pids(process.pid)
-        reads = server.counters.snapshot()["statuses"].get("GetTrainedModel", {})
-        if (sum(reads.values()) >= 4 and len(workers) >= 2) or process.poll() is not None:
-            break
-        time.sleep(0.01)
-    assert process.poll() is None
-    assert len(workers) == 2
+    fleet, process, workers = _scan_with_two_busy_workers(serve, tmp_path)
     process.send_signal(signal.SIGINT)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=120)
