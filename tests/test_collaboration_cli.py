@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +21,7 @@ from auditor.emulator import EmulatorConfig, EmulatorServer
 from auditor.fleet import generate_fleet
 from auditor.reports.load import validate_report_document
 from tests.reports.canned import SCHEMAS, load_sarif_schema
+from tests.sdk_env import point_sdk_at
 
 FLEET = generate_fleet(
     seed=41, memberships=2, models=6, versions_per_model=(1, 2), collaboration_models=12
@@ -32,16 +32,7 @@ FORMATS = "json,csv,sarif,junit,markdown,html,asff"
 
 def serve(monkeypatch: pytest.MonkeyPatch, config: EmulatorConfig | None = None) -> EmulatorServer:
     server = EmulatorServer(FLEET, config).start()
-    for name in list(os.environ):
-        if name.startswith("AWS_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
-    monkeypatch.setenv("AWS_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
-    monkeypatch.setenv("AWS_ENDPOINT_URL_CLEANROOMS", server.endpoint_url)
-    monkeypatch.setenv("AWS_ENDPOINT_URL_CLEANROOMSML", server.endpoint_url)
+    point_sdk_at(monkeypatch, server.endpoint_url)
     return server
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from auditor.cli import main
 from auditor.emulator import EmulatorServer
 from auditor.fleet import generate_fleet
 from auditor.reports.load import validate_report_document
+from tests.sdk_env import point_sdk_at
 
 FLEET = generate_fleet(seed=31, memberships=2, models=12, versions_per_model=(1, 2))
 
@@ -22,16 +22,7 @@ FLEET = generate_fleet(seed=31, memberships=2, models=12, versions_per_model=(1,
 @pytest.fixture
 def emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorServer]:
     with EmulatorServer(FLEET) as server:
-        for name in list(os.environ):
-            if name.startswith("AWS_"):
-                monkeypatch.delenv(name)
-        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
-        monkeypatch.setenv("AWS_REGION", "us-east-1")
-        monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
-        monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
-        monkeypatch.setenv("AWS_ENDPOINT_URL_CLEANROOMS", server.endpoint_url)
-        monkeypatch.setenv("AWS_ENDPOINT_URL_CLEANROOMSML", server.endpoint_url)
+        point_sdk_at(monkeypatch, server.endpoint_url)
         yield server
 
 
