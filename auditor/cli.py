@@ -231,11 +231,12 @@ def _add_scan_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--workers",
         type=_positive_int,
-        default=1,
+        default=0,
         metavar="N",
-        help="processes crawling at once (default 1: one process; try --workers N on "
-        "machines with more cores); more than the account-regions splits each by model, "
-        "the shares pacing together at its limits",
+        help="processes crawling at once (default: the machine's cores, at most one per "
+        "account-region, so one account-region is scanned in this process; 1: one process); "
+        "more than the account-regions splits each by model, the shares pacing together at "
+        "its limits",
     )
     parser.add_argument(
         "--account-timeout",

@@ -21,6 +21,9 @@ def main() -> int:
         if signal.getsignal(signum) is not signal.SIG_IGN:  # `nohup`, `cmd &`: stays ignored
             signal.signal(signum, _interrupt)
     try:
+        from auditor import prefork
+
+        prefork.start_early(sys.argv[1:])  # workers' imports beside the CLI's own
         from auditor.cli import main as cli_main
 
         code = cli_main()

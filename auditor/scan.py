@@ -39,6 +39,7 @@ from anyio import CancelScope
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from botocore.exceptions import ClientError, ProfileNotFound
 
+from auditor import prefork
 from auditor.accounts import (
     DEFAULT_ROLE_DURATION,
     DEFAULT_SESSION_NAME,
@@ -388,14 +389,10 @@ def plan_units(
 
 
 def default_workers(units: int) -> int:
-    """``ScanSettings(workers=0)``: the cores this process may run on, at most one per
-    account-region (splitting one account-region is asked for by naming more workers). The
-    CLI's default is 1 (one process) until workers beat it on small machines."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, units))
+    """``ScanSettings(workers=0)``, the CLI's default: the cores this process may run on, at
+    most one per account-region (splitting one account-region is asked for by naming more
+    workers), so a scan of one account-region runs in this process."""
+    return max(1, min(prefork.usable_cores(), units))
 
 
 def _session(profile: str | None) -> aioboto3.Session:
@@ -489,7 +486,9 @@ async def run_scan(
                 tg.start_soon(watch, stats)
             workers = settings.workers or default_workers(len(planned))
             jobs = plan_jobs(planned, workers) if workers > 1 else []
-            if len(jobs) > 1:  # in worker processes, items arriving here between turns
+            if len(jobs) <= 1:  # a fork server started on the command line's hint, unused
+                prefork.stop()
+            else:  # in worker processes, items arriving here between turns
                 await crawl_in_workers(jobs, workers, settings, ends_at, stats, builder.add, stop)
                 planned = []
             send, receive = anyio.create_memory_object_stream[CrawlItem](256)

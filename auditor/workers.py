@@ -2,8 +2,9 @@
 
 One process signs and parses about 800-900 calls/s (the SDK's CPU), below what an
 organisation's account-regions together allow. With workers, the account-regions are crawled
-in ``N`` processes of a ``ProcessPoolExecutor`` (``spawn`` context: a fresh interpreter, no
-inherited event loop, sockets or locks). Each job is one account-region (``_crawl_unit``, as
+in ``N`` processes of a ``ProcessPoolExecutor``, forked from a server that has already imported
+the scanner (``auditor.prefork``: the ``forkserver`` start method; ``spawn`` where there is none):
+no inherited event loop, sockets or locks. Each job is one account-region (``_crawl_unit``, as
 in one process) with its own session, clients and rate controllers; worker ``i`` gets every
 ``N``-th job (a deterministic deal) and runs up to ``ceil(--max-parallel / N)`` of them at
 once, so ``--max-parallel`` still bounds the account-regions crawled at once. When there are fewer
@@ -65,6 +66,7 @@ import anyio
 import anyio.lowlevel
 import anyio.to_thread
 
+from auditor import prefork
 from auditor.accounts import AccountTarget
 from auditor.crawler import CrawlItem, CrawlStats, CrawlStop, Operation
 from auditor.crawler.collaboration import CollaborationClaims
@@ -486,7 +488,7 @@ async def crawl_in_workers(
     """Run ``jobs`` in ``workers`` processes; hand every item to ``add`` in this
     process, between turns of the loop. ``stop`` (the parent's signal watcher) is passed on
     to every job; cancelling this call (a second signal) kills the workers."""
-    context = multiprocessing.get_context("spawn")
+    context = prefork.process_context()
     channel: multiprocessing.queues.Queue[Any] = context.Queue(QUEUE_BATCHES)
     stop_event = context.Event()
     slots = 1 + max((job.slot for job in jobs if job.slot is not None), default=-1)
@@ -553,6 +555,7 @@ async def crawl_in_workers(
             await anyio.to_thread.run_sync(executor.shutdown)
         else:
             _kill(executor)
+        prefork.stop()  # the workers are gone: it ends at once, and is reaped here
 
 
 def _get(channel: multiprocessing.queues.Queue[Any]) -> Any:

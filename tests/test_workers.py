@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import multiprocessing
+import multiprocessing.forkserver
 import os
 import signal
 import subprocess
@@ -22,6 +24,7 @@ from typing import Any
 import anyio
 import pytest
 
+from auditor import prefork
 from auditor.cli import main
 from auditor.crawler import CrawlStats
 from auditor.crawler.ratecontrol import SLOT_WIDTH, RateConfig, SharedPacer
@@ -140,8 +143,11 @@ def test_two_regions_in_two_workers_report_exactly_what_one_process_does(
     args = ("--region", EAST, "--region", WEST)
     code_one, one = _scan(tmp_path / "one", *args, "--workers", "1")
     code_two, two = _scan(tmp_path / "two", *args, "--workers", "2")
-    assert code_two == code_one
+    assert not prefork.running()  # the workers' fork server ended with the crawl
+    code_default, default = _scan(tmp_path / "default", *args)  # the cores, at most two
+    assert code_two == code_one == code_default
     _same_scan(one, two)
+    _same_scan(one, default)
     assert one["summary"]["versions"] > 0
     assert {e["code"] for e in one["errors"]} >= {"AccessDeniedException", "MalformedResponse"}
     assert {r["resource"]["region"] for r in two["results"]} == {EAST, WEST}
@@ -443,17 +449,28 @@ def test_timeout_with_workers_reports_what_was_not_reached(serve: Any, tmp_path:
     assert report["summary"]["versions"] < fleet.version_count
 
 
+def _command(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _parent(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def _worker_pids(pid: int) -> set[int]:
-    """The scan's worker processes (not multiprocessing's resource tracker)."""
-    found = set()
-    for child in _children(pid):
-        try:
-            command = Path(f"/proc/{child}/cmdline").read_bytes()
-        except OSError:
-            continue
-        if b"spawn_main" in command:
-            found.add(child)
-    return found
+    """The scan's worker processes: the fork server's children (or spawned interpreters),
+    not the fork server itself nor multiprocessing's resource tracker."""
+    return {
+        child
+        for child in _children(pid)
+        if b"spawn_main" in _command(child) or b"forkserver" in _command(_parent(child))
+    }
 
 
 def _scan_with_two_busy_workers(
@@ -549,13 +566,121 @@ def test_a_second_signal_stops_the_workers_at_once_and_still_writes_the_report(
     assert not [pid for pid in workers if _alive(pid)]
 
 
-def test_one_process_is_the_default_and_workers_are_asked_for() -> None:
+def test_the_cores_are_the_default_at_most_one_worker_per_account_region() -> None:
     from auditor.cli import build_parser
-    from auditor.scan import ScanSettings
+    from auditor.scan import ScanSettings, default_workers
 
     parser = build_parser()
-    assert parser.parse_args(["scan"]).workers == 1
+    assert parser.parse_args(["scan"]).workers == 0  # 0: decided once the plan is known
     assert parser.parse_args(["scan", "--workers", "2"]).workers == 2
-    assert ScanSettings().workers == 1
+    assert ScanSettings().workers == 1  # a library caller gets no processes unasked
+    cores = prefork.usable_cores()
+    assert default_workers(1) == 1  # one account-region: crawled in the scan's own process
+    assert default_workers(2) == min(cores, 2)
+    assert default_workers(10_000) == cores
     with pytest.raises(SystemExit):
         parser.parse_args(["scan", "--workers", "0"])
+
+
+@pytest.mark.parametrize(
+    ("argv", "starts"),
+    [
+        (["scan", "--workers", "2"], True),
+        (["scan", "--workers=3", "--region", "us-east-1"], True),
+        (["scan", "--workers", "1", "--region", "us-east-1", "--region", "us-west-2"], False),
+        (["scan", "--region", "us-east-1", "--region", "us-west-2"], "cores"),
+        (["scan", "--region=all"], "cores"),
+        (["scan", "--accounts", "accounts.yaml"], "cores"),
+        (["scan", "--org", "AuditRole"], "cores"),
+        (["scan", "--region", "us-east-1"], False),
+        (["scan"], False),
+        (["scan", "--workers", "two"], False),  # left to the parser to refuse
+        (["demo", "--workers", "2"], False),
+        (["evaluate", "--input", "x.json"], False),
+        ([], False),
+    ],
+)
+def test_the_fork_server_is_started_early_only_for_a_scan_that_will_run_workers(
+    monkeypatch: pytest.MonkeyPatch, argv: list[str], starts: bool | str
+) -> None:
+    started: list[bool] = []
+    monkeypatch.setattr(prefork, "start", lambda: started.append(True))
+    prefork.start_early(argv)
+    expected = prefork.usable_cores() > 1 if starts == "cores" else starts
+    assert started == ([True] if expected else [])
+
+
+@pytest.mark.skipif(
+    "forkserver" not in multiprocessing.get_all_start_methods(), reason="no fork server here"
+)
+def test_workers_come_from_a_fork_server_that_has_imported_the_scanner() -> None:
+    context = prefork.process_context()
+    assert context.get_start_method() == "forkserver"
+    prefork.start()
+    server = multiprocessing.forkserver._forkserver._forkserver_pid
+    try:
+        assert prefork.running()
+        assert server
+        with context.Pool(1) as pool:  # a fork of the server: the scanner is already imported
+            assert all(pool.apply(_imported, (PRELOAD_PROBE,)))
+    finally:
+        prefork.stop()
+    assert not prefork.running()
+    with pytest.raises(ChildProcessError):  # ended and reaped here: its CPU counts as ours
+        os.waitpid(server, os.WNOHANG)
+
+
+PRELOAD_PROBE = ("auditor.scan", "aiobotocore.client", "auditor.crawler.aws")
+
+
+def _imported(names: tuple[str, ...]) -> list[bool]:
+    """In the worker: which of ``names`` were imported before this call (by the server)."""
+    return [name in sys.modules for name in names]
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
+@pytest.mark.skipif(prefork.usable_cores() < 2, reason="the default is one process on one core")
+def test_a_scan_of_two_regions_runs_two_workers_by_default_and_leaves_no_process_behind(
+    serve: Any, tmp_path: Path
+) -> None:
+    fleet = regional_fleet((EAST, WEST), models=40)
+    server = serve(fleet, EmulatorConfig(rate_limit=RateLimit(rate=20.0, burst=1)))
+    process = _start_scan(tmp_path / "out")  # two regions, no --workers
+    workers: set[int] = set()
+    helpers: set[int] = set()  # the fork server and multiprocessing's resource tracker
+    for _ in range(3000):
+        workers |= _worker_pids(process.pid)
+        helpers |= _children(process.pid) - workers
+        reads = server.counters.snapshot()["statuses"].get("GetTrainedModel", {})
+        if (sum(reads.values()) >= 4 and len(workers) >= 2) or process.poll() is not None:
+            break
+        time.sleep(0.01)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode in (0, 1), stderr.decode()[-2000:]
+    assert len(workers) == 2, "two account-regions on two cores: two workers"
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["summary"]["versions"] == fleet.version_count
+    for _ in range(500):
+        if not any(_alive(pid) for pid in workers | helpers):
+            break
+        time.sleep(0.01)
+    assert not [pid for pid in workers | helpers if _alive(pid)], "processes outlived the scan"
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
+def test_a_scan_of_one_region_stays_in_one_process(serve: Any, tmp_path: Path) -> None:
+    fleet = regional_fleet((EAST,), models=40)
+    server = serve(fleet, EmulatorConfig(rate_limit=RateLimit(rate=20.0, burst=1)))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "auditor", "scan", "--quiet", "--format", "json",
+         "--output-dir", str(tmp_path / "out"), "--region", EAST],
+        env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    seen: set[int] = set()
+    while process.poll() is None:
+        seen |= _children(process.pid)
+        time.sleep(0.01)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode in (0, 1), stderr.decode()[-2000:]
+    assert server.counters.snapshot()["statuses"]["GetTrainedModel"]
+    assert not seen, "a one-region scan started other processes"
