@@ -23,8 +23,14 @@ import os
 import threading
 from collections.abc import Sequence
 
-# what every worker imports, loaded once by the fork server
-PRELOAD = ("auditor.workers", "auditor.scan", "auditor.crawler.aws", "auditor.crawler.transport")
+# what every worker imports, loaded once by the fork server; the last freezes what is loaded
+PRELOAD = (
+    "auditor.workers",
+    "auditor.scan",
+    "auditor.crawler.aws",
+    "auditor.crawler.transport",
+    "auditor.prefork_server",
+)
 STOP_SECONDS = 5.0  # how long ``stop`` waits for the server to end
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import subprocess
 import tempfile
 import time
@@ -49,6 +50,8 @@ ACCOUNT = "111122223333"  # the generated fleet's
 BURST = 5
 LATENCY_MS = 20.0
 TARGET_RATIO = 1.10
+CPU_TARGET = 1.05  # marginal CPU per call of --workers 2 over the median of --workers 1's:
+# "no worse", within the run-to-run spread of one configuration (printed beside it)
 REGIONS = ("us-east-1", "us-west-2", "eu-west-1", "eu-central-1")
 
 
@@ -107,7 +110,20 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
-def run_scan(fleet_file: Path, regions: int, rate: float, workers: int) -> Run:
+def _pin(pid: int, cpus: set[int]) -> None:
+    """Every thread of ``pid`` onto ``cpus`` (``sched_setaffinity`` moves one thread)."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        os.sched_setaffinity(int(task.name), cpus)
+
+
+def run_scan(
+    fleet_file: Path,
+    regions: int,
+    rate: float,
+    workers: int,
+    pin: tuple[set[int], set[int]] | None = None,
+) -> Run:
+    """One ``auditor scan``; ``pin``: the CPUs of the scan's process tree and of the emulator."""
     knobs = [
         "--fleet", str(fleet_file), "--account", f"AKIDEXAMPLE={ACCOUNT}",
         "--account-rate", f"{ACCOUNT}={rate:g}:{BURST}",
@@ -121,6 +137,9 @@ def run_scan(fleet_file: Path, regions: int, rate: float, workers: int) -> Run:
         for region in REGIONS[:regions]:
             command += ["--region", region]
         command += ["--workers", str(workers)]
+        if pin is not None:
+            _pin(emu.pid, pin[1])
+            command = ["taskset", "-c", ",".join(map(str, sorted(pin[0]))), *command]
         started = time.perf_counter()
         process = subprocess.Popen(
             command, env=emu.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -209,10 +228,57 @@ def case(
     return ratios
 
 
+def isolated_cpu(
+    table: Table, regions: int, per_region: int, rate: float, repeats: int
+) -> dict[int, list[float]]:
+    """CPU per call with the emulator on a core of its own and the scan's whole process tree
+    on the others: the scanner's own CPU, without the stand-in service's (a real service does
+    not run on the scanner's cores; here it would take turns with the workers on theirs).
+    ``repeats`` runs of each, interleaved; returns the marginal ms/call of each run."""
+    cpus = sorted(os.sched_getaffinity(0))
+    pin = (set(cpus[:-1]), {cpus[-1]})
+    marginals: dict[int, list[float]] = {1: [], 2: []}
+    with tempfile.TemporaryDirectory(prefix="bench-fleet-") as directory:
+        fleet_file = Path(directory) / "fleet.json"
+        versions = write_fleet(fleet_file, regions, per_region)
+        empty_file = Path(directory) / "empty.json"
+        write_fleet(empty_file, regions, 0)
+        runs: dict[int, list[tuple[Run, Run]]] = {1: [], 2: []}
+        for _ in range(repeats):
+            for count in (1, 2):
+                run = run_scan(fleet_file, regions, rate, count, pin)
+                empty = run_scan(empty_file, regions, rate, count, pin)
+                runs[count].append((run, empty))
+                marginals[count].append(
+                    1000 * (run.cpu - empty.cpu) / max(1, run.calls - empty.calls)
+                )
+    base = statistics.median(marginals[1])
+    for count in (1, 2):
+        for (run, empty), marginal in zip(runs[count], marginals[count], strict=True):
+            ratio = marginal / base
+            table.add(
+                f"{regions} regions x R={rate:g}",
+                count,
+                f"{versions:,}",
+                f"{run.wall:.1f}",
+                verdict(versions - run.read, 0, "", fmt="{:,}"),
+                f"{run.calls:,}",
+                f"{run.cpu:.2f}",
+                f"{1000 * run.cpu / max(1, run.calls):.3f}",
+                f"{empty.cpu:.2f}",
+                f"{marginal:.3f}",
+                f"{ratio:.2f}x" if count == 1 else verdict(ratio, CPU_TARGET, "x"),
+            )
+    return marginals
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a quarter of the versions")
     parser.add_argument("--no-scaling", action="store_true")
+    parser.add_argument("--no-isolated", action="store_true", help="skip the pinned CPU runs")
+    parser.add_argument("--only-isolated", action="store_true")
+    parser.add_argument("--repeats", type=int, default=3, help="pinned CPU runs of each")
     args = parser.parse_args(argv)
     scale = 4 if args.quick else 1
     print(f"machine before: {machine()}", flush=True)
@@ -221,10 +287,27 @@ def main(argv: list[str] | None = None) -> int:
          "throttles", "calls", "CPU s", "CPU ms/call", "fixed CPU s", "marginal ms/call",
          "peak RSS parent / worker max / total"]
     )  # fmt: skip
-    case(table, "2 regions x R=200", 2, 4000 // scale, 200.0, (1, 2))
-    case(table, "1 region, R=400", 1, 8000 // scale, 400.0, (1, 2))
-    print(table.render(), flush=True)
-    if not args.no_scaling:
+    if not args.only_isolated:
+        case(table, "2 regions x R=200", 2, 4000 // scale, 200.0, (1, 2))
+        case(table, "1 region, R=400", 1, 8000 // scale, 400.0, (1, 2))
+        print(table.render(), flush=True)
+    if not args.no_isolated and len(os.sched_getaffinity(0)) >= 2:
+        isolated = Table(
+            ["case", "workers", "versions", "wall s", "lost", "calls", "CPU s", "CPU ms/call",
+             "fixed CPU s", "marginal ms/call", "marginal / --workers 1 median"]
+        )  # fmt: skip
+        marginals = isolated_cpu(isolated, 4, 2000 // scale, 200.0, args.repeats)
+        print(
+            "\nCPU per call, the emulator on a core of its own, the scan's process tree on the "
+            "other(s) (wall times are not comparable here: two workers share one core):"
+        )
+        print(isolated.render())
+        for count, values in marginals.items():
+            print(
+                f"--workers {count}: marginal ms/call median {statistics.median(values):.3f}, "
+                f"spread {min(values):.3f}-{max(values):.3f} over {len(values)} runs"
+            )
+    if not args.no_scaling and not args.only_isolated:
         scaling = Table(
             ["case", "workers", "versions", "wall s", "scan s", "floor s", "wall/floor", "lost",
              "throttles", "calls", "CPU s", "CPU ms/call", "fixed CPU s", "marginal ms/call",

@@ -6,6 +6,7 @@ crawl runs in spawned worker processes, which inherit the environment pointing a
 
 from __future__ import annotations
 
+import gc
 import itertools
 import json
 import multiprocessing
@@ -623,6 +624,7 @@ def test_workers_come_from_a_fork_server_that_has_imported_the_scanner() -> None
         assert server
         with context.Pool(1) as pool:  # a fork of the server: the scanner is already imported
             assert all(pool.apply(_imported, (PRELOAD_PROBE,)))
+            assert pool.apply(gc.get_freeze_count) > 10_000  # and frozen out of collections
     finally:
         prefork.stop()
     assert not prefork.running()
