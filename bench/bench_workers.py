@@ -255,7 +255,6 @@ def isolated_cpu(
     base = statistics.median(marginals[1])
     for count in (1, 2):
         for (run, empty), marginal in zip(runs[count], marginals[count], strict=True):
-            ratio = marginal / base
             table.add(
                 f"{regions} regions x R={rate:g}",
                 count,
@@ -267,7 +266,7 @@ def isolated_cpu(
                 f"{1000 * run.cpu / max(1, run.calls):.3f}",
                 f"{empty.cpu:.2f}",
                 f"{marginal:.3f}",
-                f"{ratio:.2f}x" if count == 1 else verdict(ratio, CPU_TARGET, "x"),
+                f"{marginal / base:.2f}x",
             )
     return marginals
 
@@ -303,10 +302,19 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(isolated.render())
         for count, values in marginals.items():
+            low, high = (
+                min(values) / statistics.median(values),
+                max(values) / statistics.median(values),
+            )
             print(
                 f"--workers {count}: marginal ms/call median {statistics.median(values):.3f}, "
-                f"spread {min(values):.3f}-{max(values):.3f} over {len(values)} runs"
+                f"runs {min(values):.3f}-{max(values):.3f} ({low:.2f}x-{high:.2f}x of their median)"
             )
+        ratio = statistics.median(marginals[2]) / statistics.median(marginals[1])
+        print(
+            "marginal CPU per call, --workers 2 / --workers 1 (medians): "
+            + verdict(ratio, CPU_TARGET, "x")
+        )
     if not args.no_scaling and not args.only_isolated:
         scaling = Table(
             ["case", "workers", "versions", "wall s", "scan s", "floor s", "wall/floor", "lost",
