@@ -36,7 +36,7 @@ from auditor.models import (
     VersionVerdict,
 )
 from auditor.reports import DEFAULT_FORMATS, FILENAMES, Format, iter_render, parse_formats, render
-from auditor.reports import json as report_json
+from auditor.reports import load as report_load
 from auditor.reports.load import read_report
 from bench.harness import Table, run_measured, verdict
 
@@ -202,7 +202,7 @@ def read_child(how: str, path: str) -> None:
     if how == "whole":
         # the path a report in any other layout takes, and every report took before: no
         # line layout is seen, so the file is parsed in one json.loads
-        report_json._line_layout = lambda handle: None
+        report_load._line_layout = lambda handle: None
     with open(path, "rb") as handle:
         report = read_report(handle, path)
     print(json.dumps({"versions": len(report.verdicts)}))
