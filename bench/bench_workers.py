@@ -18,6 +18,10 @@ API call the emulator answered (fixed CPU s: the same scan of an estate with no 
 marginal ms/call: the rest, per call); peak RSS is each process's own ``VmHWM`` (polled), the parent
 and the largest worker, and the sum over every process of the tree.
 
+A third table measures the scanner's own CPU per call: the emulator pinned to the last CPU,
+the scan's process tree to the others, ``--workers 1`` and ``2`` interleaved ``--repeats``
+times on four regions at R = 200; judged once, on the ratio of the medians (<= 1.05x).
+
     .venv/bin/python -m bench.bench_workers            # the issue's two cases and the scaling
     .venv/bin/python -m bench.bench_workers --quick    # smaller fleets
 """
