@@ -390,32 +390,48 @@ def _alive(pid: int) -> bool:
 
 
 def _start_scan(out: Path, *argv: str) -> subprocess.Popen[bytes]:
+    """The CLI in a process group of its own (its pid is the group's id), as a terminal, a
+    service manager or ``kill -- -PGID`` would signal it."""
     command = [sys.executable, "-m", "auditor", "scan", "--quiet", "--format", "json"]
     return subprocess.Popen(
         [*command, "--output-dir", str(out), "--region", EAST, "--region", WEST, *argv],
         env=dict(os.environ),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        start_new_session=True,
     )
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize(
+    ("signum", "group"),
+    [
+        (signal.SIGINT, False),
+        (signal.SIGTERM, False),
+        (signal.SIGINT, True),  # Ctrl-C in a terminal: the whole process group
+        (signal.SIGTERM, True),  # a service manager stopping the job: every process of it
+    ],
+)
 def test_a_signal_mid_scan_reaches_every_worker_and_the_partial_report_is_written(
-    serve: Any, tmp_path: Path, signum: signal.Signals
+    serve: Any, tmp_path: Path, signum: signal.Signals, group: bool
 ) -> None:
     fleet = regional_fleet((EAST, WEST), models=60)
     server = serve(fleet, EmulatorConfig(rate_limit=RateLimit(rate=15.0, burst=1)))
     process = _start_scan(tmp_path / "out", "--workers", "2")
     workers: set[int] = set()
+    helpers: set[int] = set()  # the fork server, multiprocessing's resource tracker
     for _ in range(3000):  # until both workers are reading versions
-        workers |= _children(process.pid)
+        workers |= _worker_pids(process.pid)
+        helpers |= _children(process.pid) - workers
         reads = server.counters.snapshot()["statuses"].get("GetTrainedModel", {})
         if (sum(reads.values()) >= 4 and len(workers) >= 2) or process.poll() is not None:
             break
         time.sleep(0.01)
     assert process.poll() is None, "the scan ended before it could be interrupted"
-    process.send_signal(signum)
+    if group:  # the fork server and the workers get it too, and must leave the stop to the scan
+        os.killpg(process.pid, signum)
+    else:
+        process.send_signal(signum)
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 3, stderr.decode()[-2000:]
     report = json.loads((tmp_path / "out" / "report.json").read_text())
@@ -429,10 +445,11 @@ def test_a_signal_mid_scan_reaches_every_worker_and_the_partial_report_is_writte
     assert signum.name in report["scan"]["unreached"][0]
     assert workers, "no worker processes were seen"
     for _ in range(500):
-        if not any(_alive(pid) for pid in workers):
+        if not any(_alive(pid) for pid in workers | helpers):
             break
         time.sleep(0.01)
     assert not [pid for pid in workers if _alive(pid)], "worker processes outlived the scan"
+    assert not [pid for pid in helpers if _alive(pid)], "the fork server outlived the scan"
 
 
 def test_timeout_with_workers_reports_what_was_not_reached(serve: Any, tmp_path: Path) -> None:
@@ -625,6 +642,9 @@ def test_workers_come_from_a_fork_server_that_has_imported_the_scanner() -> None
         with context.Pool(1) as pool:  # a fork of the server: the scanner is already imported
             assert all(pool.apply(_imported, (PRELOAD_PROBE,)))
             assert pool.apply(gc.get_freeze_count) > 10_000  # and frozen out of collections
+        os.kill(server, signal.SIGTERM)  # a stop of the whole job: the scan decides, not it
+        with context.Pool(1) as pool:
+            assert pool.apply(_imported, (PRELOAD_PROBE,))
     finally:
         prefork.stop()
     assert not prefork.running()
