@@ -515,11 +515,11 @@ async def crawl_in_workers(
         ),
     )
     clean = False
+    futures: dict[int, Future[None]] = {}
     try:
         # each worker gets every workers-th job (a deterministic deal, not a scheduler)
         # and crawls up to its part of --max-parallel of them at once
         parallel = max(1, math.ceil(settings.max_parallel / workers))
-        futures: dict[int, Future[None]] = {}
         for index in range(workers):
             group = tuple(jobs[index::workers])
             future = executor.submit(_run_jobs, group, settings, ends_at, parallel)
@@ -551,9 +551,9 @@ async def crawl_in_workers(
         clean = True
     finally:
         stop_event.set()
-        if clean:
+        if clean and not _broken(futures):
             await anyio.to_thread.run_sync(executor.shutdown)
-        else:
+        else:  # a second signal, or a pool a dead worker broke: every job has ended by now
             _kill(executor)
         prefork.stop()  # the workers are gone: it ends at once, and is reaped here
 
@@ -592,12 +592,20 @@ def _reap_failed(
         )
 
 
+def _broken(futures: dict[int, Future[None]]) -> bool:
+    """Whether a worker died and broke the pool (its jobs' futures carry the exception)."""
+    return any(future.done() and future.exception() is not None for future in futures.values())
+
+
 def _kill(executor: ProcessPoolExecutor) -> None:
-    """Stop at once: the workers ignore SIGTERM, so SIGKILL them (by pid) and reap them."""
+    """Stop at once: the workers ignore SIGTERM, so SIGKILL them (by pid), reap them, then
+    shut the pool down. Killing comes first: a pool that a dead worker broke terminates its
+    other workers (SIGTERM, ignored) and waits for them while holding the lock ``shutdown``
+    needs (Python 3.12+), and after their jobs those workers would wait for work forever."""
     processes = dict(getattr(executor, "_processes", None) or {})
-    executor.shutdown(wait=False, cancel_futures=True)
     for process in processes.values():
         if process.is_alive():
             process.kill()
     for process in processes.values():
         process.join(timeout=5)
+    executor.shutdown(wait=False, cancel_futures=True)
