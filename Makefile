@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit packs bench lock clean browser-deps
+.PHONY: demo test test-pythons lint typecheck unit packs bench lock clean browser-deps
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,23 @@ test: browser-deps $(STAMP)
 	$(BIN)/auditor policies test policies/
 	$(BIN)/pytest
 
+# The worker-process tests (process pools, fork server, signals: their behaviour changes between
+# Python versions) on every other Python >= 3.12 this machine has, each in a venv of its own
+# (.venv-3.X/, from the same lock); a Python that is missing is skipped, with a line saying so.
+OTHER_PYTHONS := 3.12 3.13
+
+test-pythons:
+	@for v in $(OTHER_PYTHONS); do \
+		p=""; for c in "$$(command -v python$$v)" $$(ls -d $$HOME/.pyenv/versions/$$v*/bin/python 2>/dev/null); do \
+			if [ -n "$$c" ] && "$$c" -c 'import sys' >/dev/null 2>&1; then p="$$c"; break; fi; done; \
+		if [ -z "$$p" ]; then echo "test-pythons: no Python $$v here, skipped"; continue; fi; \
+		echo "test-pythons: Python $$v ($$p)"; \
+		[ -x .venv-$$v/bin/python ] || "$$p" -m venv .venv-$$v || exit 1; \
+		.venv-$$v/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements.lock || exit 1; \
+		.venv-$$v/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . || exit 1; \
+		.venv-$$v/bin/python -m pytest -q -p no:cacheprovider tests/test_workers.py tests/accounts/test_workers_accounts.py || exit 1; \
+	done
+
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
@@ -48,4 +65,4 @@ lock:
 	uv pip compile pyproject.toml --extra dev --generate-hashes --universal --python-version 3.11 -o requirements.lock
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-3.* .mypy_cache .pytest_cache .ruff_cache

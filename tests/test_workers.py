@@ -6,6 +6,7 @@ crawl runs in spawned worker processes, which inherit the environment pointing a
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import itertools
 import json
@@ -389,17 +390,35 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+_STARTED: list[subprocess.Popen[bytes]] = []
+
+
+@pytest.fixture(autouse=True)
+def _no_scan_left_behind() -> Iterator[None]:
+    """A scan that a failing test leaves running (a hang) is killed with its whole process
+    group, fork server and workers included, instead of outliving the test run."""
+    yield
+    while _STARTED:
+        process = _STARTED.pop()
+        if process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
+
+
 def _start_scan(out: Path, *argv: str) -> subprocess.Popen[bytes]:
     """The CLI in a process group of its own (its pid is the group's id), as a terminal, a
     service manager or ``kill -- -PGID`` would signal it."""
     command = [sys.executable, "-m", "auditor", "scan", "--quiet", "--format", "json"]
-    return subprocess.Popen(
+    process = subprocess.Popen(
         [*command, "--output-dir", str(out), "--region", EAST, "--region", WEST, *argv],
         env=dict(os.environ),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         start_new_session=True,
     )
+    _STARTED.append(process)
+    return process
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
@@ -418,15 +437,7 @@ def test_a_signal_mid_scan_reaches_every_worker_and_the_partial_report_is_writte
     fleet = regional_fleet((EAST, WEST), models=60)
     server = serve(fleet, EmulatorConfig(rate_limit=RateLimit(rate=15.0, burst=1)))
     process = _start_scan(tmp_path / "out", "--workers", "2")
-    workers: set[int] = set()
-    helpers: set[int] = set()  # the fork server, multiprocessing's resource tracker
-    for _ in range(3000):  # until both workers are reading versions
-        workers |= _worker_pids(process.pid)
-        helpers |= _children(process.pid) - workers
-        reads = server.counters.snapshot()["statuses"].get("GetTrainedModel", {})
-        if (sum(reads.values()) >= 4 and len(workers) >= 2) or process.poll() is not None:
-            break
-        time.sleep(0.01)
+    workers, helpers = _watch_workers(process, server)
     assert process.poll() is None, "the scan ended before it could be interrupted"
     if group:  # the fork server and the workers get it too, and must leave the stop to the scan
         os.killpg(process.pid, signum)
@@ -444,12 +455,8 @@ def test_a_signal_mid_scan_reaches_every_worker_and_the_partial_report_is_writte
     assert 0 < report["summary"]["versions"] < fleet.version_count
     assert signum.name in report["scan"]["unreached"][0]
     assert workers, "no worker processes were seen"
-    for _ in range(500):
-        if not any(_alive(pid) for pid in workers | helpers):
-            break
-        time.sleep(0.01)
-    assert not [pid for pid in workers if _alive(pid)], "worker processes outlived the scan"
-    assert not [pid for pid in helpers if _alive(pid)], "the fork server outlived the scan"
+    assert not _still_alive(workers), "worker processes outlived the scan"
+    assert not _still_alive(helpers), "the fork server outlived the scan"
 
 
 def test_timeout_with_workers_reports_what_was_not_reached(serve: Any, tmp_path: Path) -> None:
@@ -491,6 +498,31 @@ def _worker_pids(pid: int) -> set[int]:
     }
 
 
+def _watch_workers(process: subprocess.Popen[bytes], server: Any) -> tuple[set[int], set[int]]:
+    """The scan's workers and its other helper processes (the fork server, multiprocessing's
+    resource tracker), watched until both workers run and versions are being read, or the
+    scan ends."""
+    workers: set[int] = set()
+    helpers: set[int] = set()
+    for _ in range(3000):
+        workers |= _worker_pids(process.pid)
+        helpers |= _children(process.pid) - workers
+        reads = server.counters.snapshot()["statuses"].get("GetTrainedModel", {})
+        if (sum(reads.values()) >= 4 and len(workers) >= 2) or process.poll() is not None:
+            break
+        time.sleep(0.01)
+    return workers, helpers
+
+
+def _still_alive(pids: set[int], attempts: int = 500) -> list[int]:
+    """Those of ``pids`` still alive after waiting up to ``attempts`` x 10 ms for them to end."""
+    for _ in range(attempts):
+        if not any(_alive(pid) for pid in pids):
+            break
+        time.sleep(0.01)
+    return [pid for pid in pids if _alive(pid)]
+
+
 def _scan_with_two_busy_workers(
     serve: Any, tmp_path: Path
 ) -> tuple[Fleet, subprocess.Popen[bytes], set[int]]:
@@ -498,13 +530,7 @@ def _scan_with_two_busy_workers(
     fleet = regional_fleet((EAST, WEST), models=60)
     server = serve(fleet, EmulatorConfig(rate_limit=RateLimit(rate=15.0, burst=1)))
     process = _start_scan(tmp_path / "out", "--workers", "2")
-    workers: set[int] = set()
-    for _ in range(3000):
-        workers = _worker_pids(process.pid)
-        reads = server.counters.snapshot()["statuses"].get("GetTrainedModel", {})
-        if (sum(reads.values()) >= 4 and len(workers) >= 2) or process.poll() is not None:
-            break
-        time.sleep(0.01)
+    workers, _ = _watch_workers(process, server)
     assert process.poll() is None
     assert len(workers) == 2
     return fleet, process, workers
@@ -524,7 +550,7 @@ def test_a_worker_that_dies_costs_its_account_regions_as_errors_never_silently(
     assert failed, report["errors"]
     assert all(e["region"] in (EAST, WEST) and "not read" in e["message"] for e in failed)
     assert report["summary"]["versions"] < fleet.version_count
-    assert not [pid for pid in workers if _alive(pid)]
+    assert not _still_alive(workers)
 
 
 def test_the_scan_counters_are_the_jobs_latest_counters_added_up() -> None:
@@ -557,11 +583,7 @@ def test_workers_end_with_a_parent_that_was_killed(serve: Any, tmp_path: Path) -
     _, process, workers = _scan_with_two_busy_workers(serve, tmp_path)
     process.kill()
     process.wait(timeout=30)
-    for _ in range(1000):
-        if not any(_alive(pid) for pid in workers):
-            break
-        time.sleep(0.01)
-    assert not [pid for pid in workers if _alive(pid)], "workers outlived a killed parent"
+    assert not _still_alive(workers, attempts=1000), "workers outlived a killed parent"
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
@@ -577,11 +599,7 @@ def test_a_second_signal_stops_the_workers_at_once_and_still_writes_the_report(
     assert report["scan"]["interrupted"] is True
     assert report["scan"]["complete"] is False
     assert report["summary"]["versions"] < fleet.version_count
-    for _ in range(500):
-        if not any(_alive(pid) for pid in workers):
-            break
-        time.sleep(0.01)
-    assert not [pid for pid in workers if _alive(pid)]
+    assert not _still_alive(workers)
 
 
 def test_the_cores_are_the_default_at_most_one_worker_per_account_region() -> None:
@@ -668,25 +686,13 @@ def test_a_scan_of_two_regions_runs_two_workers_by_default_and_leaves_no_process
     fleet = regional_fleet((EAST, WEST), models=40)
     server = serve(fleet, EmulatorConfig(rate_limit=RateLimit(rate=20.0, burst=1)))
     process = _start_scan(tmp_path / "out")  # two regions, no --workers
-    workers: set[int] = set()
-    helpers: set[int] = set()  # the fork server and multiprocessing's resource tracker
-    for _ in range(3000):
-        workers |= _worker_pids(process.pid)
-        helpers |= _children(process.pid) - workers
-        reads = server.counters.snapshot()["statuses"].get("GetTrainedModel", {})
-        if (sum(reads.values()) >= 4 and len(workers) >= 2) or process.poll() is not None:
-            break
-        time.sleep(0.01)
+    workers, helpers = _watch_workers(process, server)
     _, stderr = process.communicate(timeout=120)
     assert process.returncode in (0, 1), stderr.decode()[-2000:]
     assert len(workers) == 2, "two account-regions on two cores: two workers"
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["summary"]["versions"] == fleet.version_count
-    for _ in range(500):
-        if not any(_alive(pid) for pid in workers | helpers):
-            break
-        time.sleep(0.01)
-    assert not [pid for pid in workers | helpers if _alive(pid)], "processes outlived the scan"
+    assert not _still_alive(workers | helpers), "processes outlived the scan"
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
