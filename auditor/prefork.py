@@ -51,10 +51,15 @@ def process_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
+_owned = False  # the running fork server was started here, so ``stop`` may end it
+
+
 def start() -> None:
     """Start the fork server (if the platform has one and it is not running yet); it imports
     ``PRELOAD`` in the background while this process goes on."""
+    global _owned
     if process_context().get_start_method() == "forkserver":
+        _owned = _owned or not running()
         multiprocessing.forkserver.ensure_running()
 
 
@@ -64,13 +69,16 @@ def running() -> bool:
 
 
 def stop() -> None:
-    """End this process's fork server and reap it (its CPU, and its workers', then counts as
-    this process's children's, as ``time`` and ``wait4`` report). It ends once every worker
-    has exited; after ``STOP_SECONDS`` it is left to end with this process."""
+    """End the fork server ``start`` started and reap it (its CPU, and its workers', then
+    counts as this process's children's, as ``time`` and ``wait4`` report); a server that
+    something else in this process started is left alone. It ends once every worker has
+    exited; after ``STOP_SECONDS`` it is left to end with this process."""
+    global _owned
     server = multiprocessing.forkserver._forkserver
     stopper = getattr(server, "_stop", None)
-    if stopper is None or not running():
+    if stopper is None or not running() or not _owned:
         return
+    _owned = False
     thread = threading.Thread(target=stopper, name="forkserver-stop", daemon=True)
     thread.start()
     thread.join(STOP_SECONDS)

@@ -489,6 +489,7 @@ async def crawl_in_workers(
     process, between turns of the loop. ``stop`` (the parent's signal watcher) is passed on
     to every job; cancelling this call (a second signal) kills the workers."""
     context = prefork.process_context()
+    prefork.start()  # unless the command line's hint already did: ours to stop at the end
     channel: multiprocessing.queues.Queue[Any] = context.Queue(QUEUE_BATCHES)
     stop_event = context.Event()
     slots = 1 + max((job.slot for job in jobs if job.slot is not None), default=-1)

@@ -668,6 +668,12 @@ def test_workers_come_from_a_fork_server_that_has_imported_the_scanner() -> None
     assert not prefork.running()
     with pytest.raises(ChildProcessError):  # ended and reaped here: its CPU counts as ours
         os.waitpid(server, os.WNOHANG)
+    multiprocessing.forkserver.ensure_running()  # somebody else's server in this process
+    try:
+        prefork.stop()
+        assert prefork.running(), "stop ended a server it had not started"
+    finally:
+        multiprocessing.forkserver._forkserver._stop()
 
 
 PRELOAD_PROBE = ("auditor.scan", "aiobotocore.client", "auditor.crawler.aws")
