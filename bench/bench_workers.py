@@ -42,6 +42,7 @@ from bench.harness import (
     FleetShape,
     Table,
     emulator,
+    hwm_mb,
     machine,
     scan_command,
     scan_seconds,
@@ -93,16 +94,6 @@ def write_fleet(path: Path, regions: int, versions_per_region: int) -> int:
     return fleet.version_count
 
 
-def _hwm_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except (OSError, ValueError):
-        pass
-    return 0.0
-
-
 def _descendants(pid: int) -> list[int]:
     found: list[int] = []
     try:
@@ -151,7 +142,7 @@ def run_scan(
         peaks: dict[int, float] = {}
         while True:
             for pid in [process.pid, *_descendants(process.pid)]:
-                peaks[pid] = max(peaks.get(pid, 0.0), _hwm_mb(pid))
+                peaks[pid] = max(peaks.get(pid, 0.0), hwm_mb(pid))
             pid, status, usage = os.wait4(process.pid, os.WNOHANG)
             if pid:
                 break

@@ -149,7 +149,7 @@ class Measured:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _hwm_mb(pid: int) -> float:
+def hwm_mb(pid: int) -> float:
     """A live process's own peak RSS (``VmHWM``), 0 when it cannot be read."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -173,7 +173,7 @@ def run_measured(command: Sequence[str], *, env: dict[str, str], timeout: float)
         timed_out = False
         peak_mb = 0.0
         while True:
-            peak_mb = max(peak_mb, _hwm_mb(process.pid))
+            peak_mb = max(peak_mb, hwm_mb(process.pid))
             pid, status, usage = os.wait4(process.pid, os.WNOHANG)
             if pid:
                 break

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +20,7 @@ from auditor.cli import main
 from auditor.emulator import EmulatorConfig, EmulatorServer, Fault, FaultKind, RateLimit
 from auditor.fleet import Fleet, FleetModel, FleetVersion, generate_fleet
 from auditor.reports.json import validate_report_document
+from tests.sdk_env import point_sdk_at
 
 # Membership A (index 0) has, in model order: one failing version; one failing version; two
 # failing versions; two passing; one passing; a passing then a failing version.
@@ -36,16 +36,7 @@ MODELS_A = FLEET.models_of(A)
 @contextmanager
 def serving(fleet: Fleet, config: EmulatorConfig | None = None) -> Iterator[EmulatorServer]:
     with EmulatorServer(fleet, config) as server, pytest.MonkeyPatch.context() as env:
-        for name in list(os.environ):
-            if name.startswith("AWS_"):
-                env.delenv(name)
-        env.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-        env.setenv("AWS_SECRET_ACCESS_KEY", "secret")
-        env.setenv("AWS_REGION", "us-east-1")
-        env.setenv("AWS_CONFIG_FILE", os.devnull)
-        env.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
-        env.setenv("AWS_ENDPOINT_URL_CLEANROOMS", server.endpoint_url)
-        env.setenv("AWS_ENDPOINT_URL_CLEANROOMSML", server.endpoint_url)
+        point_sdk_at(env, server.endpoint_url)
         yield server
 
 

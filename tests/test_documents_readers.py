@@ -31,6 +31,7 @@ from auditor.fleet import Fleet, FleetModel, generate_fleet, load_fleet
 from auditor.inputs import read_input
 from auditor.models import ModelVersion, ScanError
 from auditor.reports.json import validate_report_document
+from tests.sdk_env import isolate_sdk
 
 REGION = "us-east-1"
 MOTO_ACCOUNT = "123456789012"  # the account moto's server acts as
@@ -40,15 +41,8 @@ EXIT_INCOMPLETE = 3
 
 @pytest.fixture
 def aws_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    for name in list(os.environ):
-        if name.startswith("AWS_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-a-real-secret")
-    monkeypatch.setenv("AWS_REGION", REGION)
+    isolate_sdk(monkeypatch, REGION)
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
     return monkeypatch
 
 

@@ -39,6 +39,7 @@ from auditor.scan import Unit
 from auditor.shard import model_share
 from auditor.workers import CLAIM_SLOTS, SharedClaims, _Progress, plan_jobs
 from tests.crawler.fakeclock import FakeClock
+from tests.sdk_env import point_sdk_at
 
 EAST, WEST = "us-east-1", "us-west-2"
 
@@ -57,20 +58,6 @@ def regional_fleet(regions: tuple[str, ...], models: int, seed: int = 5) -> Flee
     )
 
 
-def _env(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
-    for name in list(os.environ):
-        if name.startswith("AWS_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
-    monkeypatch.setenv("AWS_REGION", EAST)
-    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setenv("AWS_ENDPOINT_URL_CLEANROOMS", url)
-    monkeypatch.setenv("AWS_ENDPOINT_URL_CLEANROOMSML", url)
-
-
 @pytest.fixture
 def serve(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     servers: list[EmulatorServer] = []
@@ -79,7 +66,7 @@ def serve(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         server = EmulatorServer(fleet, config)
         server.start()
         servers.append(server)
-        _env(monkeypatch, server.endpoint_url)
+        point_sdk_at(monkeypatch, server.endpoint_url)
         return server
 
     yield start

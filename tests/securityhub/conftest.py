@@ -11,7 +11,6 @@ the findings named in ``refuse_ids`` so that moto itself refuses them (``FailedF
 from __future__ import annotations
 
 import json
-import os
 import threading
 import urllib.error
 import urllib.request
@@ -23,6 +22,8 @@ from typing import Any
 import boto3
 import pytest
 from moto.server import ThreadedMotoServer
+
+from tests.sdk_env import isolate_sdk
 
 ACCOUNT = "123456789012"  # moto's account for any access key it did not issue itself
 REGION = "us-east-1"
@@ -151,14 +152,7 @@ def security_hub(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     proxy = _proxy(moto_server, recorder)
     thread = threading.Thread(target=proxy.serve_forever, daemon=True)
     thread.start()
-    for name in list(os.environ):
-        if name.startswith("AWS_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
-    monkeypatch.setenv("AWS_REGION", REGION)
-    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+    isolate_sdk(monkeypatch, REGION)
     url = f"http://127.0.0.1:{proxy.server_address[1]}"
     monkeypatch.setenv("AWS_ENDPOINT_URL_SECURITYHUB", url)
     hub = SecurityHub(url=url, moto_url=moto_server, recorder=recorder)
